@@ -1,0 +1,58 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { search } from '@aws-lambda-powertools/logger/correlationId';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ClientError } from '../core/errors';
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export const logger = new Logger({ correlationIdSearchFn: search });
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(statusCode: number, code: string, message: string, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return json(statusCode, { error: { code, message } }, headers);
+}
+
+/**
+ * Client errors become `{ "error": { code, message } }` with their status;
+ * anything else is logged with its stack and answered with a bare 500 that
+ * names the request id, never the stack.
+ */
+const jsonErrors = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  onError: async (request) => {
+    const { error } = request;
+    if (error instanceof ClientError) {
+      request.response = errorResponse(error.statusCode, error.code, error.message, error.headers);
+      return;
+    }
+    logger.error('unhandled error', error as Error);
+    const requestId = request.event?.requestContext?.requestId ?? 'unknown';
+    request.response = errorResponse(500, 'internal_error', `something went wrong on our side; quote request id ${requestId}`);
+  },
+});
+
+/** Wraps a route handler: Lambda context and API Gateway request id on every log line, JSON errors. */
+export function httpHandler(handler: ApiHandler) {
+  return middy(handler)
+    .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
+    .use(jsonErrors());
+}
+
+/** Header lookup that ignores case, as HTTP does (API Gateway keeps the client's casing). */
+export function header(event: { headers?: Record<string, string | undefined> | null }, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === wanted) return value ?? undefined;
+  return undefined;
+}
+
+/** The request body as text, whether or not API Gateway base64-encoded it. */
+export function bodyText(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): string | null {
+  if (event.body == null) return null;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}

@@ -1,0 +1,121 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG, functionEnvironment, type AuditTrailConfig } from '../lib/config';
+import { APP_KEY_AUTHORIZER_FUNCTION } from '../lib/declarations/functions';
+import { ROUTES } from '../lib/declarations/routes';
+import { TABLES } from '../lib/declarations/tables';
+import { createLocalApi, listen, type LambdaHandler } from './api-gateway';
+import { localAwsClientConfig, startDynamoDbLocal } from './dynamodb-local';
+import { startLocalS3 } from './s3-local';
+import { ensureTable } from './tables';
+import { localTokenVerifier } from './tokens';
+
+export interface LocalStackOptions {
+  /** 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  /** The key local apps send as x-api-key; registered for the app `local`. */
+  ingestApiKey: string;
+  /** Keep DynamoDB in memory (tests); the default persists under dataDir. */
+  inMemory?: boolean;
+  config?: AuditTrailConfig;
+  authorizerCacheSeconds?: number;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  dataDir: string;
+  dynamoDbEndpoint: string;
+  s3Endpoint: string;
+  tableNames: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Reads the local contract's variables (DESIGN.md) with their defaults. */
+export function localOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): LocalStackOptions {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${env.PORT}`);
+  return {
+    port,
+    dataDir: resolve(env.LOCAL_DATA_DIR ?? '.local'),
+    ingestApiKey: env.INGEST_API_KEY ?? 'local-ingest-key',
+  };
+}
+
+/**
+ * The whole system on this machine: DynamoDB Local with the declared tables,
+ * a local S3, and the Lambda handlers behind a local API Gateway. The
+ * handlers are imported only after the environment points the AWS SDK at
+ * the local services, exactly as Lambda would configure them.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const config = options.config ?? DEFAULT_CONFIG;
+  mkdirSync(options.dataDir, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
+  };
+
+  try {
+    const dynamo = await startDynamoDbLocal({ dataDir: options.dataDir, inMemory: options.inMemory });
+    stops.push(() => dynamo.stop());
+    const s3 = await startLocalS3({ dataDir: options.dataDir });
+    stops.push(() => s3.stop());
+
+    const admin = new DynamoDBClient(localAwsClientConfig(dynamo.endpoint));
+    const tableNames: Record<string, string> = {};
+    for (const table of TABLES) tableNames[table.envVar] = await ensureTable(admin, table);
+    admin.destroy();
+
+    Object.assign(process.env, {
+      AWS_REGION: 'local',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      ...functionEnvironment(config),
+      ...tableNames,
+    });
+
+    const { DynamoAppKeyStore } = await import('../lambdas/adapters/app-key-store');
+    const { importAppKey } = await import('../lambdas/core/app-keys');
+    const keys = new DynamoAppKeyStore();
+    const localKey = importAppKey('local', options.ingestApiKey, { createdBy: 'npm start', captureClientIp: true });
+    if (!(await keys.get(localKey.keyId))) await keys.create(localKey);
+
+    const handlers: Record<string, LambdaHandler<never, never>> = {};
+    for (const route of ROUTES) {
+      if (route.function && !handlers[route.function.id]) {
+        handlers[route.function.id] = (await import(`../${route.function.entry.replace(/\.ts$/, '')}`)).handler;
+      }
+    }
+    const authorizerModule = await import(`../${APP_KEY_AUTHORIZER_FUNCTION.entry.replace(/\.ts$/, '')}`);
+
+    let ready = false;
+    const server = createLocalApi({
+      routes: ROUTES,
+      handlers: handlers as never,
+      appKeyAuthorizer: authorizerModule.handler,
+      verifyBearer: localTokenVerifier(options.dataDir),
+      authorizerCacheSeconds: options.authorizerCacheSeconds,
+      isReady: () => ready,
+    });
+    const port = await listen(server, options.port);
+    stops.push(
+      () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        }),
+    );
+    ready = true;
+    const url = `http://127.0.0.1:${port}`;
+    return { url, dataDir: options.dataDir, dynamoDbEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, tableNames, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
