@@ -1,13 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { DEFAULT_CONFIG, functionEnvironment, type AuditTrailConfig } from '../lib/config';
 import { APP_KEY_AUTHORIZER_FUNCTION } from '../lib/declarations/functions';
 import { ROUTES } from '../lib/declarations/routes';
 import { TABLES } from '../lib/declarations/tables';
 import { createLocalApi, listen, type LambdaHandler } from './api-gateway';
 import { localAwsClientConfig, startDynamoDbLocal } from './dynamodb-local';
-import { startLocalS3 } from './s3-local';
+import { localS3Env, startLocalS3 } from './s3-local';
 import { ensureTable } from './tables';
 import { localTokenVerifier } from './tokens';
 
@@ -31,6 +31,10 @@ export interface LocalStack {
   s3Endpoint: string;
   tableNames: Record<string, string>;
   stop(): Promise<void>;
+}
+
+export function localStackStateFile(dataDir: string): string {
+  return join(dataDir, 'stack.json');
 }
 
 /** Reads the local contract's variables (DESIGN.md) with their defaults. */
@@ -75,7 +79,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      ...localS3Env(s3.endpoint),
       ...functionEnvironment(config),
       ...tableNames,
     });
@@ -113,6 +117,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     ready = true;
     const url = `http://127.0.0.1:${port}`;
+    // Where the running stack is, for the command-line tools (npm run app-key) to find it.
+    const stateFile = localStackStateFile(options.dataDir);
+    writeFileSync(stateFile, JSON.stringify({ pid: process.pid, url, dynamoDbEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, tableNames }, null, 2));
+    stops.push(async () => rmSync(stateFile, { force: true }));
     return { url, dataDir: options.dataDir, dynamoDbEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, tableNames, stop: stopAll };
   } catch (error) {
     await stopAll();

@@ -2,6 +2,8 @@
  * The ingestion path end to end, as an app meets it: HTTP to the local API
  * Gateway, the real handlers and authorizer, DynamoDB Local on disk.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +18,8 @@ let viewerToken: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'audit-ingest-'));
-  stack = await startLocalStack({ port: 0, dataDir, ingestApiKey: API_KEY, log: () => undefined });
+  // A short authorizer cache, so that a revoked key is refused within the test.
+  stack = await startLocalStack({ port: 0, dataDir, ingestApiKey: API_KEY, authorizerCacheSeconds: 1, log: () => undefined });
   viewerToken = await issueLocalToken(dataDir, { role: 'viewer' });
 }, 60_000);
 
@@ -173,6 +176,32 @@ describe('bad input: a clear 4xx JSON error and nothing stored', () => {
     expect(wrong.status).toBe(403);
     expectCleanError(wrong);
   });
+});
+
+describe('app keys (npm run app-key)', () => {
+  // As a user runs it: a fresh process that finds the running stack through the data folder.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|APP_KEYS_TABLE|EVENTS_TABLE|COUNTERS_TABLE)/.test(name)));
+  const appKey = (...args: string[]) =>
+    promisify(execFile)('npx', ['tsx', 'scripts/app-key.ts', ...args], { cwd: join(__dirname, '../..'), env: { ...env, LOCAL_DATA_DIR: dataDir } });
+
+  it('issues a key shown once, stamps its app as source, lists it without secrets, and revokes it', async () => {
+    const created = await appKey('create', '--app', 'checkout');
+    const key = /^(atk_[\w-]+)$/m.exec(created.stdout)?.[1];
+    const keyId = /Created key (\w+)/.exec(created.stdout)?.[1];
+    expect(key).toBeDefined();
+
+    const accepted = await post({ type: 'payment.charge.succeeded' }, { 'x-api-key': key! });
+    expect(accepted.status).toBe(200);
+    expect((await read(accepted.json.results[0].id)).json.source).toBe('checkout');
+
+    const listed = await appKey('list');
+    expect(listed.stdout).toMatch(new RegExp(`${keyId}\tcheckout\t.*\tactive`));
+    expect(listed.stdout).not.toContain(key!.slice(-43));
+
+    await appKey('revoke', '--key-id', keyId!);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await post({ type: 'payment.charge.succeeded' }, { 'x-api-key': key! })).status).toBe(403);
+  }, 60_000);
 });
 
 describe('GET /v1/events/{id}', () => {
