@@ -77,7 +77,7 @@ it('starts, serves, stops on Ctrl-C leaving nothing running, and keeps the data 
 }, 120_000);
 
 it('says how to get Java when it is missing', () => {
-  const env = { ...process.env, PATH: '/nonexistent', LOCAL_DATA_DIR: dataDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: '/nonexistent', LOCAL_DATA_DIR: dataDir };
   delete env.JAVA_HOME;
   const result = spawnSync(process.execPath, [tsx, 'bin/local.ts'], { cwd: root, env, encoding: 'utf8', timeout: 30_000 });
   expect(result.status).toBe(1);
