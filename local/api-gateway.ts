@@ -8,8 +8,9 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import type { FunctionDeclaration } from '../lib/declarations/functions';
+import { APP_KEY_AUTHORIZER_FUNCTION, type FunctionDeclaration } from '../lib/declarations/functions';
 import type { RouteDeclaration } from '../lib/declarations/routes';
+import { invokeHandler } from './invocations';
 
 /**
  * The local stand-in for API Gateway (REST): matches the declared routes,
@@ -69,7 +70,7 @@ function gatewayError(res: ServerResponse, statusCode: number, code: string, mes
   res.end(JSON.stringify({ error: { code, message } }));
 }
 
-function lambdaContext(fn: FunctionDeclaration | { id: string; timeoutSeconds: number; memoryMb: number }): Context {
+function lambdaContext(fn: FunctionDeclaration): Context {
   const deadline = Date.now() + fn.timeoutSeconds * 1000;
   const requestId = randomUUID();
   return {
@@ -119,7 +120,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
     const cached = authorizerCache.get(apiKey);
     if (cached && cached.until > Date.now()) return cached.result;
     try {
-      const result = await options.appKeyAuthorizer(event, lambdaContext({ id: 'AppKeyAuthorizer', timeoutSeconds: 5, memoryMb: 256 }));
+      const result = await invokeHandler(options.appKeyAuthorizer, event, lambdaContext(APP_KEY_AUTHORIZER_FUNCTION));
       authorizerCache.set(apiKey, { result, until: Date.now() + cacheMs });
       return result;
     } catch (error) {
@@ -253,7 +254,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
     const handler = options.handlers[fn.id];
     if (!handler) throw new Error(`no local handler for function ${fn.id}`);
     const started = Date.now();
-    const result = await withTimeout(handler(event, lambdaContext(fn)), fn.timeoutSeconds * 1000);
+    const result = await withTimeout(invokeHandler(handler, event, lambdaContext(fn)), fn.timeoutSeconds * 1000);
     if (result === 'timeout') return gatewayError(res, 504, 'timeout', 'Endpoint request timed out');
     const responseHeaders: Record<string, string | string[]> = { ...result.headers } as Record<string, string>;
     for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) responseHeaders[name] = values.map(String);

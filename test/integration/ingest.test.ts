@@ -15,6 +15,15 @@ const API_KEY = 'integration-test-ingest-key';
 let stack: LocalStack;
 let dataDir: string;
 let viewerToken: string;
+/** The functions' structured log lines (Powertools writes JSON to stdout), captured instead of printed. */
+const logLines: Array<Record<string, unknown>> = [];
+const writeStdout = process.stdout.write.bind(process.stdout);
+jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) => {
+  const text = chunk.toString();
+  if (!text.startsWith('{"level"')) return writeStdout(chunk, ...rest);
+  for (const line of text.trim().split('\n')) logLines.push(JSON.parse(line));
+  return true;
+}) as typeof process.stdout.write);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'audit-ingest-'));
@@ -120,6 +129,15 @@ describe('POST /v1/events', () => {
     expect(statuses.filter((s) => s === 'accepted')).toHaveLength(1);
     expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(19);
     expect((await read(id)).json.message).toMatch(/^upload \d+$/);
+  });
+
+  it('keeps each concurrent invocation\'s log lines apart, as separate Lambda instances would', async () => {
+    logLines.length = 0;
+    await Promise.all(Array.from({ length: 12 }, () => post({ type: 'user.logout' })));
+    const ingested = logLines.filter((line) => line.message === 'ingested');
+    expect(ingested).toHaveLength(12);
+    expect(new Set(ingested.map((line) => line.function_request_id)).size).toBe(12);
+    expect(new Set(ingested.map((line) => line.correlation_id)).size).toBe(12);
   });
 
   it('handles concurrent batches from several clients without losing any', async () => {
