@@ -38,8 +38,9 @@ export function parseIngestBody(body: string | null | undefined, contentType: st
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
-  } catch (error) {
-    throw badRequest('invalid_json', `the body is not valid JSON: ${(error as Error).message}`);
+  } catch {
+    // V8's own message quotes a piece of the body, which may hold a secret: say less.
+    throw badRequest('invalid_json', 'the body is not valid JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw badRequest('invalid_body', 'send one event object or { "events": [...] }');
