@@ -1,7 +1,8 @@
 import type { FunctionEnvironment } from '../lambdas/core/settings';
 import { DEFAULT_RETENTION_DAYS, type RetentionDays } from '../lambdas/core/event-keys';
 import type { RedactionPattern } from '../lambdas/core/redact';
-import { createRegistry, type UnknownTypePolicy } from '../lambdas/core/registry';
+import { createRegistry, EVENT_TYPE_PATTERN, type UnknownTypePolicy } from '../lambdas/core/registry';
+import { CATEGORIES } from '../lambdas/core/event';
 import { createRedactor } from '../lambdas/core/redact';
 
 /**
@@ -27,6 +28,22 @@ export interface AuditTrailConfig {
   /** `retain` keeps tables and buckets when the stack is deleted (the default for an audit log). */
   removalPolicy: 'retain' | 'destroy';
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /**
+   * Who gets alert notifications: email addresses subscribed to the email
+   * topic, phone numbers (E.164) to the SMS topic; `adminUrl` is the admin
+   * SPA's address, for links in messages. Change and redeploy: no code changes.
+   */
+  notifications: NotificationsConfig;
+  /** OTLP logs (`POST /v1/logs`): the type and category of a log record without a registered `event.name`. */
+  otlp?: { defaultEventType?: string; defaultCategory?: string };
+}
+
+export interface NotificationsConfig {
+  emails: string[];
+  phones: string[];
+  /** Webhook URLs (Slack incoming webhooks or any receiver): signed JSON posts, for rules with the webhook channel. */
+  webhooks: string[];
+  adminUrl: string;
 }
 
 export const DEFAULT_CONFIG: AuditTrailConfig = {
@@ -39,6 +56,7 @@ export const DEFAULT_CONFIG: AuditTrailConfig = {
   apiThrottle: { rateLimit: 1000, burstLimit: 2000 },
   removalPolicy: 'retain',
   logLevel: 'INFO',
+  notifications: { emails: [], phones: [], webhooks: [], adminUrl: '' },
 };
 
 /**
@@ -54,7 +72,9 @@ export function resolveConfig(context: unknown): AuditTrailConfig {
     ...given,
     retentionDays: { ...DEFAULT_RETENTION_DAYS, ...given.retentionDays },
     apiThrottle: { ...DEFAULT_CONFIG.apiThrottle, ...given.apiThrottle },
+    notifications: { ...DEFAULT_CONFIG.notifications, ...given.notifications },
   };
+  checkNotifications(config.notifications);
   if (config.unknownEventTypes !== 'accept' && config.unknownEventTypes !== 'reject') {
     throw new Error('auditTrail.unknownEventTypes must be "accept" or "reject"');
   }
@@ -67,9 +87,36 @@ export function resolveConfig(context: unknown): AuditTrailConfig {
   if (config.removalPolicy !== 'retain' && config.removalPolicy !== 'destroy') {
     throw new Error('auditTrail.removalPolicy must be "retain" or "destroy"');
   }
+  if (config.otlp !== undefined) checkOtlp(config.otlp);
   createRegistry(config.eventTypes);
   createRedactor({ extraPatterns: config.redactionPatterns, extraKeys: config.redactionKeys });
   return config;
+}
+
+function checkOtlp(otlp: NonNullable<AuditTrailConfig['otlp']>): void {
+  if (otlp.defaultEventType !== undefined && !EVENT_TYPE_PATTERN.test(otlp.defaultEventType)) {
+    throw new Error('auditTrail.otlp.defaultEventType must be a lower-case dotted event type such as otel.log');
+  }
+  if (otlp.defaultCategory !== undefined && !(CATEGORIES as readonly string[]).includes(otlp.defaultCategory)) {
+    throw new Error(`auditTrail.otlp.defaultCategory must be one of ${CATEGORIES.join(', ')}`);
+  }
+}
+
+function checkNotifications(notifications: NotificationsConfig): void {
+  const { emails, phones, webhooks, adminUrl } = notifications;
+  // https only, except a receiver on this machine (the local stack's tests and demos).
+  if (!Array.isArray(webhooks) || webhooks.some((url) => typeof url !== 'string' || !/^(https:\/\/[^\s]+|http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/[^\s]*)?)$/.test(url))) {
+    throw new Error('auditTrail.notifications.webhooks must be a list of https URLs');
+  }
+  if (!Array.isArray(emails) || emails.some((email) => typeof email !== 'string' || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))) {
+    throw new Error('auditTrail.notifications.emails must be a list of email addresses');
+  }
+  if (!Array.isArray(phones) || phones.some((phone) => typeof phone !== 'string' || !/^\+[1-9]\d{6,14}$/.test(phone))) {
+    throw new Error('auditTrail.notifications.phones must be a list of E.164 phone numbers such as +14155550100');
+  }
+  if (typeof adminUrl !== 'string' || (adminUrl !== '' && !/^https?:\/\/[^\s]+$/.test(adminUrl))) {
+    throw new Error('auditTrail.notifications.adminUrl must be an http(s) URL or empty');
+  }
 }
 
 /** The environment every function gets (see lambdas/core/settings.ts, which reads it). */
@@ -83,5 +130,10 @@ export function functionEnvironment(config: AuditTrailConfig): Required<Function
     DEFAULT_APP_RATE_LIMIT: String(config.defaultAppRateLimit),
     POWERTOOLS_SERVICE_NAME: 'audit-trail',
     POWERTOOLS_LOG_LEVEL: config.logLevel,
+    // Links in notification messages (empty: messages name the event id instead).
+    ADMIN_URL: config.notifications.adminUrl,
+    // Read by the OTLP logs function only; absent means its defaults (otel.log, system_error).
+    ...(config.otlp?.defaultEventType ? { OTLP_DEFAULT_EVENT_TYPE: config.otlp.defaultEventType } : {}),
+    ...(config.otlp?.defaultCategory ? { OTLP_DEFAULT_CATEGORY: config.otlp.defaultCategory } : {}),
   };
 }

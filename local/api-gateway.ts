@@ -9,7 +9,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { APP_KEY_AUTHORIZER_FUNCTION, type FunctionDeclaration } from '../lib/declarations/functions';
-import type { RouteDeclaration } from '../lib/declarations/routes';
+import { BINARY_MEDIA_TYPES, type RouteDeclaration } from '../lib/declarations/routes';
 import { invokeHandler } from './invocations';
 
 /**
@@ -34,6 +34,8 @@ export interface LocalApiOptions {
   isReady?: () => boolean;
   /** Extra requests the local stack serves itself (the SPA, export downloads); return false to fall through. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** Content types handed to functions base64-encoded (the RestApi's binaryMediaTypes); the declared ones by default. */
+  binaryMediaTypes?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -115,6 +117,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
   const cacheMs = (options.authorizerCacheSeconds ?? 300) * 1000;
   const authorizerCache = new Map<string, { result: APIGatewayAuthorizerResult; until: number }>();
   const log = options.log ?? (() => undefined);
+  const binaryMediaTypes = options.binaryMediaTypes ?? BINARY_MEDIA_TYPES;
 
   async function authorizeAppKey(event: APIGatewayRequestAuthorizerEvent, apiKey: string): Promise<APIGatewayAuthorizerResult | 'unauthorized'> {
     const cached = authorizerCache.get(apiKey);
@@ -246,8 +249,9 @@ export function createLocalApi(options: LocalApiOptions): Server {
       pathParameters: route.parameterNames.length > 0 ? pathParameters : null,
       stageVariables: null,
       requestContext: requestContextFor(authorizer),
-      body: body.length > 0 ? body.toString('utf8') : null,
-      isBase64Encoded: false,
+      // Like API Gateway: a body whose content type is a binary media type arrives base64-encoded, others as UTF-8 text.
+      body: body.length > 0 ? body.toString(isBinaryMediaType(headerValue('content-type'), binaryMediaTypes) ? 'base64' : 'utf8') : null,
+      isBase64Encoded: body.length > 0 && isBinaryMediaType(headerValue('content-type'), binaryMediaTypes),
     };
 
     const fn = declaration.function;
@@ -259,7 +263,11 @@ export function createLocalApi(options: LocalApiOptions): Server {
     const responseHeaders: Record<string, string | string[]> = { ...result.headers } as Record<string, string>;
     for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) responseHeaders[name] = values.map(String);
     res.writeHead(result.statusCode, responseHeaders);
-    res.end(result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : undefined);
+    // API Gateway decodes a base64 answer only for a client whose first Accept type is a binary media type
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html);
+    // without binary media types configured nothing is binary, and answers pass as they are, as before.
+    const decode = result.isBase64Encoded && (binaryMediaTypes.length === 0 || isBinaryMediaType(headerValue('accept')?.split(',')[0], binaryMediaTypes));
+    res.end(result.body ? Buffer.from(result.body, decode ? 'base64' : 'utf8') : undefined);
     log(`${method} ${url.pathname} ${result.statusCode} ${Date.now() - started}ms`);
   }
 
@@ -270,6 +278,17 @@ export function createLocalApi(options: LocalApiOptions): Server {
       if (!res.headersSent) gatewayError(res, 502, 'bad_gateway', 'Internal server error');
       else res.end();
     });
+  });
+}
+
+/** Whether a Content-Type (or Accept) value matches one of the binary media types (exact, `type/` wildcard, or any). */
+export function isBinaryMediaType(value: string | undefined, binaryMediaTypes: readonly string[]): boolean {
+  const mediaType = (value ?? '').split(';')[0].trim().toLowerCase();
+  if (!mediaType) return false;
+  const [type] = mediaType.split('/');
+  return binaryMediaTypes.some((candidate) => {
+    const c = candidate.toLowerCase();
+    return c === mediaType || c === '*/*' || c === `${type}/*`;
   });
 }
 

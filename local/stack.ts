@@ -8,6 +8,9 @@ import { TABLES } from '../lib/declarations/tables';
 import { createLocalApi, listen, type LambdaHandler } from './api-gateway';
 import { localAwsClientConfig, startDynamoDbLocal } from './dynamodb-local';
 import { localS3Env, startLocalS3 } from './s3-local';
+import { startSchedules } from './schedules';
+import { localWebhookEnvironment, startStreamConsumers } from './stream-consumers';
+import { localSecretEnvironment } from './secrets';
 import { ensureTable } from './tables';
 import { localTokenVerifier } from './tokens';
 
@@ -82,6 +85,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...localS3Env(s3.endpoint),
       ...functionEnvironment(config),
       ...tableNames,
+      // Secrets functions declare (the cursor signing key): generated once under dataDir/keys/.
+      ...localSecretEnvironment(options.dataDir),
     });
 
     const { DynamoAppKeyStore } = await import('../lambdas/adapters/app-key-store');
@@ -97,6 +102,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     }
     const authorizerModule = await import(`../${APP_KEY_AUTHORIZER_FUNCTION.entry.replace(/\.ts$/, '')}`);
+
+    // Rules and notifications (issue 4): the default rules once per data folder, SNS replaced by an outbox
+    // file, and the stream consumers (the rule function) polling DynamoDB Local's stream as Lambda would.
+    process.env.LOCAL_OUTBOX_FILE = join(options.dataDir, 'outbox.ndjson');
+    Object.assign(process.env, localWebhookEnvironment(options.dataDir, config.notifications?.webhooks ?? []));
+    const { DynamoRuleStore } = await import('../lambdas/adapters/rule-store');
+    const { DEFAULT_RULES } = await import('../lambdas/core/rules');
+    await new DynamoRuleStore().ensureDefaults(DEFAULT_RULES);
+    const streamConsumers = await startStreamConsumers({ dataDir: options.dataDir, dynamoDbEndpoint: dynamo.endpoint, tableNames, log });
+    stops.push(() => streamConsumers.stop());
+    const schedules = await startSchedules({ log });
+    stops.push(() => schedules.stop());
 
     let ready = false;
     const server = createLocalApi({
@@ -117,6 +134,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     ready = true;
     const url = `http://127.0.0.1:${port}`;
+    // Links in notifications point at this stack's admin SPA unless the config names another.
+    process.env.ADMIN_URL = config.notifications?.adminUrl || url;
     // Where the running stack is, for the command-line tools (npm run app-key) to find it.
     const stateFile = localStackStateFile(options.dataDir);
     writeFileSync(stateFile, JSON.stringify({ pid: process.pid, url, dynamoDbEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, tableNames }, null, 2));

@@ -21,6 +21,8 @@ export interface AppKeyRecord {
 }
 
 export const APP_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** Sources no app key may carry: `audit-trail` stamps the admin.* events this system records about itself. */
+export const RESERVED_APP_NAMES: readonly string[] = ['audit-trail'];
 const KEY_PATTERN = /^atk_([a-z0-9]{16})_([A-Za-z0-9_-]{43})$/;
 
 export function hashSecret(secret: string): string {
@@ -32,6 +34,8 @@ export function issueAppKey(
   options: { createdBy?: string; rateLimit?: number; captureClientIp?: boolean; now?: Date } = {},
 ): { apiKey: string; record: AppKeyRecord } {
   if (!APP_NAME_PATTERN.test(app)) throw new Error('an app name is 1-63 lower-case letters, digits, dots, dashes or underscores');
+  // The system's own admin events carry this source; an app under that name could forge them.
+  if (RESERVED_APP_NAMES.includes(app)) throw new Error(`the app name ${app} is reserved for this system's own events`);
   if (options.rateLimit !== undefined && !(Number.isInteger(options.rateLimit) && options.rateLimit > 0)) {
     throw new Error('rateLimit must be a positive whole number of events per second');
   }

@@ -38,6 +38,8 @@ export interface EventItem {
   severityPk: string;
   userPk?: string;
   recordPk?: string;
+  /** Sparse: only events with a traceId (the byTrace index). */
+  tracePk?: string;
   id: string;
   occurredAt: string;
   receivedAt: string;
@@ -68,6 +70,7 @@ export const partitionKeys = {
   severity: (severity: string, shard: number) => `V#${severity}#${shard}`,
   user: (userId: string) => `U#${userId}`,
   record: (recordType: string, recordId: string) => `R#${recordType}#${recordId}`,
+  trace: (traceId: string) => `X#${traceId}`,
 };
 
 export function sortKey(event: Pick<AuditEvent, 'occurredAt' | 'id'>): string {
@@ -102,7 +105,7 @@ export function toEventItem(event: AuditEvent, retention: RetentionDays = DEFAUL
     source: event.source,
     ...(event.page ? { page: event.page } : {}),
     ...(summary ? { summary: summary.slice(0, MAX_SUMMARY_LENGTH) } : {}),
-    ...(event.traceId ? { traceId: event.traceId } : {}),
+    ...(event.traceId ? { tracePk: partitionKeys.trace(event.traceId), traceId: event.traceId } : {}),
     expiresAt,
     doc: JSON.stringify(event),
   };

@@ -40,6 +40,8 @@ const clientEventSchema = z.strictObject({
     })
     .optional(),
   traceId: text(128).optional(),
+  /** The span within `traceId` (W3C: 16 hex digits); batched events each carry their own trace context. */
+  spanId: text(64).optional(),
   requestId: text(128).optional(),
   sessionId: text(128).optional(),
   fingerprint: text(128).optional(),
@@ -136,7 +138,7 @@ export function validateEvent(input: unknown, request: RequestContext, settings:
     ...(Object.keys(actor).length > 0 ? { actor } : {}),
     ...pick(event, ['record', 'page', 'message', 'error']),
     ...(trace ? { traceId: trace.traceId, spanId: trace.spanId } : {}),
-    ...pick(event, ['traceId', 'requestId', 'sessionId', 'fingerprint', 'details', 'payload']),
+    ...pick(event, ['traceId', 'spanId', 'requestId', 'sessionId', 'fingerprint', 'details', 'payload']),
   };
   return { ok: true, event: stored };
 }

@@ -5,10 +5,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
 import { functionEnvironment, type AuditTrailConfig } from '../config';
 import { APP_KEY_AUTHORIZER_FUNCTION, type FunctionDeclaration } from '../declarations/functions';
-import { ROUTES, type RouteDeclaration } from '../declarations/routes';
+import type { SecretDeclaration } from '../declarations/functions';
+import { BINARY_MEDIA_TYPES, ROUTES, type RouteDeclaration } from '../declarations/routes';
 import type { AdminAuth } from './admin-auth';
 import type { EventStore } from './event-store';
 
@@ -48,6 +50,8 @@ export class AuditApi extends Construct {
 
   private readonly props: AuditApiProps;
   private readonly functionsById = new Map<string, nodejs.NodejsFunction>();
+  /** Declared secrets by id: one Secrets Manager secret each, however many functions read it. */
+  private readonly secretsById = new Map<string, secretsmanager.Secret>();
   private readonly logRemovalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: AuditApiProps) {
@@ -65,6 +69,8 @@ export class AuditApi extends Construct {
       // Apps post from servers in (mostly) one region, and the admin SPA will sit behind its own CloudFront.
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       minCompressionSize: Size.kibibytes(1),
+      // OTLP protobuf bodies reach the function base64-encoded instead of mangled as UTF-8 text.
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       // Access and execution logs need API Gateway's account-level CloudWatch role; kept on stack deletion
       // because other APIs in the account/region rely on the same setting.
       cloudWatchRole: true,
@@ -140,8 +146,12 @@ export class AuditApi extends Construct {
     });
   }
 
-  /** The function of a declaration, created on first use so that one declaration behind many routes is one function. */
-  private functionFor(declaration: FunctionDeclaration): nodejs.NodejsFunction {
+  /**
+   * The function of a declaration, created on first use so that one declaration behind many routes is one function.
+   * Public so that functions no route serves (the rule engine on the events stream) are built the same way and are
+   * listed in `functions` (which monitoring watches).
+   */
+  functionFor(declaration: FunctionDeclaration): nodejs.NodejsFunction {
     const existing = this.functionsById.get(declaration.id);
     if (existing) return existing;
 
@@ -156,6 +166,7 @@ export class AuditApi extends Construct {
       new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
     );
     eventStore.grantAccess(role, declaration.access);
+    const secretEnvironment = this.grantSecrets(role, declaration.secrets ?? []);
 
     const fn = new nodejs.NodejsFunction(this, declaration.id, {
       entry: path.join(REPO_ROOT, declaration.entry),
@@ -174,6 +185,7 @@ export class AuditApi extends Construct {
         ...functionEnvironment(config),
         NODE_OPTIONS: '--enable-source-maps',
         ...eventStore.environmentFor(declaration.access),
+        ...secretEnvironment,
       },
       bundling: {
         minify: true,
@@ -195,6 +207,34 @@ export class AuditApi extends Construct {
     }
     this.functionsById.set(declaration.id, fn);
     return fn;
+  }
+
+  /**
+   * The declared secrets, generated in Secrets Manager: the role may read
+   * exactly these (GetSecretValue, nothing else) and the function learns
+   * their ARNs, never their values, from its environment.
+   */
+  private grantSecrets(role: iam.IRole, declared: readonly SecretDeclaration[]): Record<string, string> {
+    const environment: Record<string, string> = {};
+    for (const declaration of declared) {
+      let secret = this.secretsById.get(declaration.id);
+      if (!secret) {
+        secret = new secretsmanager.Secret(this, declaration.id, {
+          description: declaration.description,
+          generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+        });
+        Validations.of(cfn(secret)).acknowledge({
+          id: 'AwsSolutions-SMG4',
+          reason:
+            `${declaration.id} only signs pagination cursors (an HMAC key, never sent anywhere) and guards no data: every request is ` +
+            'authorized on its own. Rotating it would only invalidate open cursors and needs a rotation function; replace it by hand if exposed.',
+        });
+        this.secretsById.set(declaration.id, secret);
+      }
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+      environment[declaration.arnEnvVar] = secret.secretArn;
+    }
+    return environment;
   }
 }
 

@@ -73,6 +73,8 @@ export const EVENTS_TABLE = {
     { name: 'bySeverity', partitionKey: s('severityPk'), sortKey: byTime, projection: EVENT_LIST_ATTRIBUTES },
     // R#<recordType>#<recordId>: sparse, the history of one record.
     { name: 'byRecord', partitionKey: s('recordPk'), sortKey: byTime, projection: EVENT_LIST_ATTRIBUTES },
+    // X#<traceId>: sparse, every event of one trace (request), for GET /v1/traces/{traceId}.
+    { name: 'byTrace', partitionKey: s('tracePk'), sortKey: byTime, projection: EVENT_LIST_ATTRIBUTES },
   ],
   timeToLiveAttribute: 'expiresAt',
   stream: 'NEW_IMAGE',
@@ -95,4 +97,32 @@ export const COUNTERS_TABLE = {
   timeToLiveAttribute: 'expiresAt',
 } as const satisfies TableDeclaration;
 
-export const TABLES: readonly TableDeclaration[] = [EVENTS_TABLE, APP_KEYS_TABLE, COUNTERS_TABLE];
+/**
+ * Alert rules, one item per rule, addressed by rule id (plus the marker item
+ * `_defaults` once the default rules were created). A few dozen items: read
+ * whole (Scan) and cached by the rule function.
+ */
+export const RULES_TABLE = {
+  id: 'Rules',
+  envVar: 'RULES_TABLE',
+  partitionKey: s('id'),
+  indexes: [],
+} as const satisfies TableDeclaration;
+
+/**
+ * Notifications: what fired rules produced (the in-app channel, and the
+ * outbox email/SMS are sent from). Addressed by their deterministic id.
+ * `byStatus` lists one workflow status newest first: partition
+ * `N#<status>` (new, read, resolved), sort `<createdAt>#<id>`; a status
+ * change moves the item between partitions. The unread count is a COUNT
+ * query on `N#new`. Notifications are few (throttles see to that), so the
+ * index projects everything and a list needs no second read.
+ */
+export const NOTIFICATIONS_TABLE = {
+  id: 'Notifications',
+  envVar: 'NOTIFICATIONS_TABLE',
+  partitionKey: s('id'),
+  indexes: [{ name: 'byStatus', partitionKey: s('statusPk'), sortKey: s('sk'), projection: 'ALL' }],
+} as const satisfies TableDeclaration;
+
+export const TABLES: readonly TableDeclaration[] = [EVENTS_TABLE, APP_KEYS_TABLE, COUNTERS_TABLE, RULES_TABLE, NOTIFICATIONS_TABLE];

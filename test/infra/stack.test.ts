@@ -8,13 +8,14 @@ import { buildApp, type AuditTrailApp } from '../../lib/app';
 import { DEFAULT_CONFIG } from '../../lib/config';
 import {
   APP_KEY_AUTHORIZER_FUNCTION,
+  CURSOR_SIGNING_SECRET,
   FUNCTIONS,
   INGEST_FUNCTION,
   QUERY_FUNCTION,
   type FunctionDeclaration,
 } from '../../lib/declarations/functions';
-import { USER_GROUPS } from '../../lib/declarations/routes';
-import { APP_KEYS_TABLE, EVENT_LIST_ATTRIBUTES, EVENTS_TABLE, type TableDeclaration } from '../../lib/declarations/tables';
+import { ROUTES, USER_GROUPS } from '../../lib/declarations/routes';
+import { APP_KEYS_TABLE, EVENT_LIST_ATTRIBUTES, EVENTS_TABLE, NOTIFICATIONS_TABLE, TABLES, type TableDeclaration } from '../../lib/declarations/tables';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
@@ -79,9 +80,9 @@ function methodResource(httpMethod: string, routePath: string): Json {
 describe('event store', () => {
   const eventsTable = () => template.toJSON().Resources[tableLogicalId(EVENTS_TABLE)] as Json;
 
-  test('the events table has the five list indexes, keyed by partition and time, projecting the list attributes', () => {
+  test('the events table has the six list indexes, keyed by partition and time, projecting the list attributes', () => {
     const indexes = eventsTable().Properties.GlobalSecondaryIndexes as Json[];
-    expect(indexes.map((index) => index.IndexName)).toEqual(['byDate', 'byUser', 'byType', 'bySeverity', 'byRecord']);
+    expect(indexes.map((index) => index.IndexName)).toEqual(['byDate', 'byUser', 'byType', 'bySeverity', 'byRecord', 'byTrace']);
     for (const declared of EVENTS_TABLE.indexes) {
       expect(indexes).toContainEqual({
         IndexName: declared.name,
@@ -116,7 +117,7 @@ describe('event store', () => {
 
   test('every declared table exists with point-in-time recovery and deletion protection', () => {
     const tables = template.findResources('AWS::DynamoDB::GlobalTable');
-    expect(Object.keys(tables)).toHaveLength(3);
+    expect(Object.keys(tables)).toHaveLength(TABLES.length);
     for (const table of Object.values(tables) as Json[]) {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
@@ -131,7 +132,7 @@ describe('event store', () => {
 describe('functions', () => {
   test('every function runs Node.js 24 on arm64 with active tracing and its own log group', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Json[];
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(FUNCTIONS.length);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -175,6 +176,21 @@ describe('functions', () => {
     expect(onAnything.sort()).toEqual(onTable);
     const dynamo = statements.filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo.flatMap(resources)).toEqual([tableArn(EVENTS_TABLE), { 'Fn::Join': ['', [tableArn(EVENTS_TABLE), '/index/*']] }]);
+  });
+
+  test('the cursor signing key is a generated secret that only the query function reads, by ARN, with GetSecretValue alone', () => {
+    const secrets = template.findResources('AWS::SecretsManager::Secret');
+    expect(Object.keys(secrets)).toHaveLength(1);
+    const [secretId] = Object.keys(secrets);
+    expect((secrets[secretId] as Json).Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
+    const variables = functionResource(QUERY_FUNCTION).Properties.Environment.Variables as Json;
+    expect(variables[CURSOR_SIGNING_SECRET.arnEnvVar]).toEqual({ Ref: secretId });
+    expect(variables[CURSOR_SIGNING_SECRET.valueEnvVar]).toBeUndefined();
+    for (const declaration of FUNCTIONS) {
+      const onSecrets = roleStatements(declaration).filter((s) => list(s.Action).some((a) => a.startsWith('secretsmanager:')));
+      const expected = declaration.id === QUERY_FUNCTION.id ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: secretId } }] : [];
+      expect(onSecrets).toEqual(expected);
+    }
   });
 
   test('the authorizer can only get items from the app keys table', () => {
@@ -222,6 +238,16 @@ describe('API', () => {
       ProviderARNs: [{ 'Fn::GetAtt': [logicalId(built.stack.adminAuth.userPool), 'Arn'] }],
     });
   });
+
+  test.each(['/v1/events', '/v1/records/{type}/{id}/history', '/v1/traces/{traceId}'])(
+    'GET %s is served by the query function behind the Cognito user-pool authorizer',
+    (routePath) => {
+      const method = methodResource('GET', routePath);
+      expect(method.Properties.AuthorizationType).toBe('COGNITO_USER_POOLS');
+      expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY' });
+      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(logicalId(built.stack.api.functions.get(QUERY_FUNCTION.id)!));
+    },
+  );
 
   test('GET /v1/health is a mock answering {"status":"ok"} without auth', () => {
     const method = methodResource('GET', '/v1/health');
@@ -312,12 +338,15 @@ describe('admin auth', () => {
 describe('monitoring', () => {
   test('every alarm notifies the KMS-encrypted ops topic', () => {
     const topics = template.findResources('AWS::SNS::Topic');
-    const [topicId] = Object.keys(topics);
-    expect(Object.keys(topics)).toHaveLength(1);
+    const topicId = logicalId(built.stack.monitoring.alarmTopic);
+    // The ops topic, and the rules engine's email and SMS topics (test/infra/rules-engine.test.ts).
+    expect(Object.keys(topics)).toHaveLength(3);
     expect((topics[topicId] as Json).Properties.KmsMasterKeyId).toBeDefined();
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Json[];
-    // Errors and throttles per function, the API's 5xx rate, throttles and system errors per accessed table.
-    expect(alarms).toHaveLength(FUNCTIONS.length * 2 + 1 + 3 * 2);
+    // Errors and throttles per function, the API's 5xx rate, throttles and system errors per accessed table,
+    // and the rule engine's on-failure queue.
+    const accessedTables = new Set(FUNCTIONS.flatMap((fn) => fn.access.map((access) => access.table.id)));
+    expect(alarms).toHaveLength(FUNCTIONS.length * 2 + 1 + accessedTables.size * 2 + 1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
   });
 });
@@ -352,11 +381,17 @@ describe('cdk-nag (AwsSolutions)', () => {
         'AWS::ApiGateway::RestApi AwsSolutions-APIG2',
         'AWS::ApiGateway::Stage AwsSolutions-APIG3',
         'AWS::IAM::Role AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'AWS::SecretsManager::Secret AwsSolutions-SMG4',
         'AWS::ApiGateway::Method AwsSolutions-APIG4',
-        'AWS::ApiGateway::Method AwsSolutions-COG4',
-        'AWS::ApiGateway::Method AwsSolutions-COG4',
+        // No Cognito on the routes apps call with a key (and on health): one acknowledgement each.
+        ...ROUTES.filter((route) => route.auth === 'appKey' || route.auth === 'none').map(() => 'AWS::ApiGateway::Method AwsSolutions-COG4'),
         ...FUNCTIONS.map(() => 'AWS::IAM::Policy AwsSolutions-IAM5[Resource::*]'),
         `AWS::IAM::Policy ${eventsIndexes}`,
+        // Rules and notifications: the notifications API's queries and dry runs, the rule function's stream read.
+        `AWS::IAM::Policy ${eventsIndexes}`,
+        `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${tableLogicalId(NOTIFICATIONS_TABLE)}.Arn>/index/*]`,
+        `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${tableLogicalId(EVENTS_TABLE)}.Arn>/stream/*]`,
+        'AWS::SQS::Queue AwsSolutions-SQS3',
       ].sort(),
     );
   });
