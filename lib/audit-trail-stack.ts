@@ -2,7 +2,12 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AuditTrailConfig } from './config';
 import { AdminAuth } from './constructs/admin-auth';
+import { Archive } from './constructs/archive';
+import { TableBackups } from './constructs/backups';
 import { AuditApi } from './constructs/api';
+import { EventStats } from './constructs/event-stats';
+import { ErrorTracking } from './constructs/error-tracking';
+import { Exports } from './constructs/exports';
 import { EventStore } from './constructs/event-store';
 import { Monitoring } from './constructs/monitoring';
 import { RulesEngine } from './constructs/rules-engine';
@@ -19,6 +24,11 @@ export class AuditTrailStack extends Stack {
   readonly api: AuditApi;
   readonly monitoring: Monitoring;
   readonly rulesEngine: RulesEngine;
+  readonly eventStats: EventStats;
+  readonly errorTracking: ErrorTracking;
+  readonly exports: Exports;
+  readonly archive: Archive;
+  readonly backups: TableBackups;
 
   constructor(scope: Construct, id: string, props: AuditTrailStackProps) {
     super(scope, id, props);
@@ -29,6 +39,27 @@ export class AuditTrailStack extends Stack {
     this.api = new AuditApi(this, 'Api', { config, eventStore: this.eventStore, adminAuth: this.adminAuth });
     // Before monitoring, which watches every function the API construct built (the rule function included).
     this.rulesEngine = new RulesEngine(this, 'RulesEngine', { notifications: config.notifications, eventStore: this.eventStore, api: this.api });
+    // The S3 archive on the events stream (issue 6); before monitoring too.
+    this.archive = new Archive(this, 'Archive', { config: config.archive, removalPolicy: config.removalPolicy, eventStore: this.eventStore, api: this.api });
+    // Table exports after N new events (issue 6), their bucket logged with the archive's; before monitoring too.
+    this.backups = new TableBackups(this, 'Backups', {
+      config: config.backup,
+      removalPolicy: config.removalPolicy,
+      eventStore: this.eventStore,
+      api: this.api,
+      accessLogs: this.archive.accessLogs,
+    });
+    // GET /v1/stats: the stats counter on the events stream (issue 3). Before monitoring, like the rule function.
+    this.eventStats = new EventStats(this, 'EventStats', { eventStore: this.eventStore, api: this.api });
+    // Exports (issue 3): their bucket (access logged with the archive's) and the export function. Before monitoring too.
+    this.exports = new Exports(this, 'Exports', { config: config.exports, removalPolicy: config.removalPolicy, api: this.api, accessLogs: this.archive.accessLogs });
+    // Error groups (issue 5): the error tracker on the events stream, notifying through the rule engine's channels. Before monitoring too.
+    this.errorTracking = new ErrorTracking(this, 'ErrorTracking', {
+      eventStore: this.eventStore,
+      api: this.api,
+      rulesEngine: this.rulesEngine,
+      notifications: config.notifications,
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       functions: this.api.functions,
       api: this.api.api,
@@ -37,12 +68,26 @@ export class AuditTrailStack extends Stack {
 
     this.rulesEngine.failuresAlarm.addAlarmAction(new SnsAction(this.monitoring.alarmTopic));
     this.rulesEngine.failuresAlarm.addOkAction(new SnsAction(this.monitoring.alarmTopic));
+    this.eventStats.failuresAlarm.addAlarmAction(new SnsAction(this.monitoring.alarmTopic));
+    this.eventStats.failuresAlarm.addOkAction(new SnsAction(this.monitoring.alarmTopic));
+    this.errorTracking.failuresAlarm.addAlarmAction(new SnsAction(this.monitoring.alarmTopic));
+    this.errorTracking.failuresAlarm.addOkAction(new SnsAction(this.monitoring.alarmTopic));
+    for (const alarm of [this.archive.failuresAlarm, this.archive.lagAlarm]) {
+      alarm.addAlarmAction(new SnsAction(this.monitoring.alarmTopic));
+      alarm.addOkAction(new SnsAction(this.monitoring.alarmTopic));
+    }
 
+    new CfnOutput(this, 'ExportsBucketName', { value: this.exports.bucket.bucketName, description: 'Exports (GET /v1/exports/{id} hands out links to them)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (paths start with v1/)' });
     new CfnOutput(this, 'UserPoolId', { value: this.adminAuth.userPool.userPoolId });
     new CfnOutput(this, 'AdminSpaClientId', { value: this.adminAuth.spaClient.userPoolClientId });
     new CfnOutput(this, 'EmailTopicArn', { value: this.rulesEngine.emailTopic.topicArn, description: 'Alert emails (subscriptions from auditTrail.notifications.emails)' });
     new CfnOutput(this, 'SmsTopicArn', { value: this.rulesEngine.smsTopic.topicArn, description: 'Alert SMS (subscriptions from auditTrail.notifications.phones)' });
+    new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName, description: 'The event archive (ARCHIVE_BUCKET for verify-archive and restore)' });
+    new CfnOutput(this, 'ArchiveSigningKeyArn', { value: this.archive.signingKey.keyArn, description: 'Verifies archive digests (ARCHIVE_SIGNING_KEY_ID)' });
+    new CfnOutput(this, 'BackupBucketName', { value: this.backups.bucket.bucketName, description: 'DynamoDB exports of the events table' });
+    new CfnOutput(this, 'ArchiveStateTableName', { value: this.eventStore.table('ArchiveState').tableName, description: 'The digest chain head (ARCHIVE_STATE_TABLE)' });
+    new CfnOutput(this, 'EventsTableName', { value: this.eventStore.events.tableName, description: 'The events table (EVENTS_TABLE, for restore)' });
     new CfnOutput(this, 'OpsAlarmsTopicArn', { value: this.monitoring.alarmTopic.topicArn, description: 'Subscribe the people on call here' });
   }
 }

@@ -1,4 +1,6 @@
 import type { FunctionEnvironment } from '../lambdas/core/settings';
+import { checkArchiveConfig, checkBackupConfig, DEFAULT_ARCHIVE_CONFIG, DEFAULT_BACKUP_CONFIG, type ArchiveConfig, type BackupConfig } from './archive-config';
+import { checkExportsConfig, DEFAULT_EXPORTS_CONFIG, type ExportsConfig } from './exports-config';
 import { DEFAULT_RETENTION_DAYS, type RetentionDays } from '../lambdas/core/event-keys';
 import type { RedactionPattern } from '../lambdas/core/redact';
 import { createRegistry, EVENT_TYPE_PATTERN, type UnknownTypePolicy } from '../lambdas/core/registry';
@@ -36,6 +38,12 @@ export interface AuditTrailConfig {
   notifications: NotificationsConfig;
   /** OTLP logs (`POST /v1/logs`): the type and category of a log record without a registered `event.name`. */
   otlp?: { defaultEventType?: string; defaultCategory?: string };
+  /** The S3 archive's bucket: Object Lock mode and days, lifecycle (lib/archive-config.ts, docs/archive.md). */
+  archive: ArchiveConfig;
+  /** Exports of the events table to S3 after N new events (lib/archive-config.ts, docs/archive.md). */
+  backup: BackupConfig;
+  /** Exports (issue 3): days kept, download link lifetime (lib/exports-config.ts, docs/query-api.md). */
+  exports: ExportsConfig;
 }
 
 export interface NotificationsConfig {
@@ -57,6 +65,9 @@ export const DEFAULT_CONFIG: AuditTrailConfig = {
   removalPolicy: 'retain',
   logLevel: 'INFO',
   notifications: { emails: [], phones: [], webhooks: [], adminUrl: '' },
+  archive: DEFAULT_ARCHIVE_CONFIG,
+  backup: DEFAULT_BACKUP_CONFIG,
+  exports: DEFAULT_EXPORTS_CONFIG,
 };
 
 /**
@@ -73,6 +84,9 @@ export function resolveConfig(context: unknown): AuditTrailConfig {
     retentionDays: { ...DEFAULT_RETENTION_DAYS, ...given.retentionDays },
     apiThrottle: { ...DEFAULT_CONFIG.apiThrottle, ...given.apiThrottle },
     notifications: { ...DEFAULT_CONFIG.notifications, ...given.notifications },
+    archive: { ...DEFAULT_ARCHIVE_CONFIG, ...given.archive },
+    backup: { ...DEFAULT_BACKUP_CONFIG, ...given.backup },
+    exports: { ...DEFAULT_EXPORTS_CONFIG, ...given.exports },
   };
   checkNotifications(config.notifications);
   if (config.unknownEventTypes !== 'accept' && config.unknownEventTypes !== 'reject') {
@@ -88,6 +102,9 @@ export function resolveConfig(context: unknown): AuditTrailConfig {
     throw new Error('auditTrail.removalPolicy must be "retain" or "destroy"');
   }
   if (config.otlp !== undefined) checkOtlp(config.otlp);
+  checkArchiveConfig(config.archive, config.retentionDays);
+  checkBackupConfig(config.backup);
+  checkExportsConfig(config.exports);
   createRegistry(config.eventTypes);
   createRedactor({ extraPatterns: config.redactionPatterns, extraKeys: config.redactionKeys });
   return config;

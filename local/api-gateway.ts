@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
@@ -9,7 +10,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { APP_KEY_AUTHORIZER_FUNCTION, type FunctionDeclaration } from '../lib/declarations/functions';
-import { BINARY_MEDIA_TYPES, type RouteDeclaration } from '../lib/declarations/routes';
+import { APP_ROUTE_CORS, BINARY_MEDIA_TYPES, type RouteDeclaration } from '../lib/declarations/routes';
 import { invokeHandler } from './invocations';
 
 /**
@@ -68,7 +69,7 @@ function compile(route: RouteDeclaration): CompiledRoute {
 
 /** The JSON body API Gateway's gateway responses use in this project (see lib/constructs/api.ts). */
 function gatewayError(res: ServerResponse, statusCode: number, code: string, message: string): void {
-  res.writeHead(statusCode, { 'content-type': 'application/json; charset=utf-8' });
+  res.writeHead(statusCode, { 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': APP_ROUTE_CORS.allowOrigin });
   res.end(JSON.stringify({ error: { code, message } }));
 }
 
@@ -100,6 +101,14 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | '
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+function gunzipBody(body: Buffer): Buffer | 'invalid' {
+  try {
+    return gunzipSync(body, { maxOutputLength: API_GATEWAY_MAX_BODY });
+  } catch {
+    return 'invalid';
+  }
 }
 
 function singleAndMultiValue(entries: Iterable<[string, string]>) {
@@ -141,6 +150,18 @@ export function createLocalApi(options: LocalApiOptions): Server {
     const found = matches.find((candidate) => candidate.route.declaration.method === method);
 
     if (!found) {
+      // The CORS preflight of an app route: answered by API Gateway itself (a mock), no authorizer, no function.
+      const appRoute = matches.find((candidate) => candidate.route.declaration.auth === 'appKey');
+      if (method === 'OPTIONS' && appRoute) {
+        res.writeHead(204, {
+          'access-control-allow-origin': APP_ROUTE_CORS.allowOrigin,
+          'access-control-allow-methods': appRoute.route.declaration.method,
+          'access-control-allow-headers': APP_ROUTE_CORS.allowHeaders.join(','),
+          'access-control-max-age': String(APP_ROUTE_CORS.maxAgeSeconds),
+        });
+        res.end();
+        return;
+      }
       if (options.fallback && (await options.fallback(req, res))) return;
       if (matches.length > 0) return gatewayError(res, 405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}`);
       return gatewayError(res, 404, 'not_found', `no route ${method} ${url.pathname}`);
@@ -155,8 +176,11 @@ export function createLocalApi(options: LocalApiOptions): Server {
       return;
     }
 
-    const body = await readBody(req, API_GATEWAY_MAX_BODY);
-    if (body === 'too_large') return gatewayError(res, 413, 'payload_too_large', 'Request Too Long');
+    const received = await readBody(req, API_GATEWAY_MAX_BODY);
+    if (received === 'too_large') return gatewayError(res, 413, 'payload_too_large', 'Request Too Long');
+    // API Gateway decompresses a gzip request body before the integration sees it.
+    const body = /^\s*gzip\s*$/i.test(String(req.headers['content-encoding'] ?? '')) ? gunzipBody(received) : received;
+    if (body === 'invalid') return gatewayError(res, 400, 'bad_request', 'the body is not valid gzip');
 
     const rawHeaders: [string, string][] = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2) rawHeaders.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);

@@ -7,6 +7,8 @@ import { ROUTES } from '../lib/declarations/routes';
 import { TABLES } from '../lib/declarations/tables';
 import { createLocalApi, listen, type LambdaHandler } from './api-gateway';
 import { localAwsClientConfig, startDynamoDbLocal } from './dynamodb-local';
+import { prepareLocalArchive } from './archive';
+import { startLocalExports } from './exports';
 import { localS3Env, startLocalS3 } from './s3-local';
 import { startSchedules } from './schedules';
 import { localWebhookEnvironment, startStreamConsumers } from './stream-consumers';
@@ -88,6 +90,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // Secrets functions declare (the cursor signing key): generated once under dataDir/keys/.
       ...localSecretEnvironment(options.dataDir),
     });
+    // The archive (issue 6): its bucket in the local S3, and the digest signing key pair under dataDir/keys/.
+    Object.assign(process.env, await prepareLocalArchive({ dataDir: options.dataDir, s3Endpoint: s3.endpoint }));
+    // Exports (issue 3): their bucket, Lambda's Invoke API for starting the export function, download links.
+    const localExports = await startLocalExports({ s3Endpoint: s3.endpoint, config: config.exports ?? DEFAULT_CONFIG.exports, log });
+    stops.push(() => localExports.stop());
+    Object.assign(process.env, localExports.env);
 
     const { DynamoAppKeyStore } = await import('../lambdas/adapters/app-key-store');
     const { importAppKey } = await import('../lambdas/core/app-keys');
@@ -123,6 +131,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       verifyBearer: localTokenVerifier(options.dataDir),
       authorizerCacheSeconds: options.authorizerCacheSeconds,
       isReady: () => ready,
+      // Export download links (presigned, checked and served like S3's).
+      fallback: localExports.fallback,
     });
     const port = await listen(server, options.port);
     stops.push(
@@ -134,6 +144,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     ready = true;
     const url = `http://127.0.0.1:${port}`;
+    localExports.setApiUrl(url);
     // Links in notifications point at this stack's admin SPA unless the config names another.
     process.env.ADMIN_URL = config.notifications?.adminUrl || url;
     // Where the running stack is, for the command-line tools (npm run app-key) to find it.

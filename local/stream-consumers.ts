@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { STREAM_CONSUMERS, type StreamConsumerDeclaration } from '../lib/declarations/streams';
+import { passesStreamFilter, STREAM_CONSUMERS, type StreamConsumerDeclaration } from '../lib/declarations/streams';
 import { localAwsClientConfig } from './dynamodb-local';
 import { invokeHandler } from './invocations';
 import { pollTableStream, type StreamBatchResult, type StreamPoller } from './streams';
@@ -32,14 +32,13 @@ export async function startStreamConsumers(options: {
     const module = (await import(`../${consumer.function.entry.replace(/\.ts$/, '')}`)) as {
       handler: (event: DynamoDBStreamEvent, context: Context) => Promise<StreamBatchResult>;
     };
-    const eventNames = new Set<string>(consumer.eventNames);
     const poller = pollTableStream({
       clientConfig: localAwsClientConfig(options.dynamoDbEndpoint),
       tableName: options.tableNames[consumer.table.envVar]!,
       batchSize: consumer.batchSize,
       maxBatchingWindowMs: consumer.maxBatchingWindowSeconds * 1000,
       startingPosition: consumer.startingPosition,
-      filter: (record) => eventNames.has(record.eventName ?? ''),
+      filter: (record) => passesStreamFilter(consumer, record),
       // Each invocation in its own context, as the API's are: log lines keep their own request ids.
       handler: (event) => invokeHandler(module.handler, event, streamContext(consumer)),
       retryAttempts: consumer.retryAttempts,

@@ -142,7 +142,8 @@ export function createClient(options: ClientOptions): AuditClient {
         .map((item): Entry => ({ event: item.event, attempts: item.attempts ?? 0, notBefore: 0, inFlight: false }));
       queue.unshift(...restored);
       trim();
-      if (queue.length > 0) schedule(0);
+      // Only what an earlier run left is overdue; events logged since wait for their batch as usual.
+      if (restored.length > 0) schedule(0);
     })
     .catch((error: unknown) => warn(`could not read the offline queue: ${String(error)}`));
 

@@ -18,6 +18,14 @@ export interface EventTypeCatalog {
     fields: "actor.adminId" | "record";
     details: {};
   };
+  /** An error group was resolved, ignored or reopened (recorded by this system). (admin_activity, info, success) Usual fields: actor.adminId, record, details.from, details.to, details.note. */
+  "admin.error_group.changed": {
+    category: "admin_activity";
+    severity: "info";
+    status: "success";
+    fields: "actor.adminId" | "record" | "details.from" | "details.to" | "details.note";
+    details: { "from"?: unknown; "to"?: unknown; "note"?: unknown; };
+  };
   /** An export of events was requested (recorded by this system). (admin_activity, info, success) Usual fields: actor.adminId, record, details.filters. */
   "admin.export.created": {
     category: "admin_activity";

@@ -37,6 +37,30 @@ export class DynamoAppKeyStore {
     }
   }
 
+  /**
+   * Marks the key revoked (the first revocation's time stays) and returns it
+   * without its hash; undefined when there is no such key.
+   */
+  async revokeKey(keyId: string, at: Date = new Date()): Promise<Omit<AppKeyRecord, 'secretHash'> | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { keyId },
+          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+          ConditionExpression: 'attribute_exists(keyId)',
+          ExpressionAttributeValues: { ':at': at.toISOString() },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const { secretHash: _hidden, ...visible } = Attributes as AppKeyRecord;
+      return visible;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+  }
+
   /** Every key, without secrets' hashes. The table holds one item per key: a scan is the right read. */
   async list(): Promise<Omit<AppKeyRecord, 'secretHash'>[]> {
     const out: Omit<AppKeyRecord, 'secretHash'>[] = [];

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RULES_TABLE } from '../../lib/declarations/tables';
-import type { Rule } from '../core/rules';
+import { DEFAULT_RULES, type Rule } from '../core/rules';
 import { documentClient, tableName } from './dynamodb';
 
 /** The item that says the default rules were created once; deleting a default rule must not bring it back. */
@@ -14,20 +14,26 @@ export class DynamoRuleStore {
     private readonly table: string = tableName(RULES_TABLE.envVar),
   ) {}
 
-  /** Every rule, by id; and whether the defaults were created. A few dozen items: a scan is the right read. */
-  async list(): Promise<{ rules: Rule[]; defaultsCreated: boolean }> {
+  /**
+   * Every rule, by id; and whether the defaults were created. A few dozen items: a scan is the right read.
+   * `defaultsCreated` is false while a default added by a later version (not yet listed in the marker) was never offered.
+   */
+  async list(): Promise<{ rules: Rule[]; defaultsCreated: boolean; seededDefaults?: string[] }> {
     const rules: Rule[] = [];
-    let defaultsCreated = false;
+    let marker: Record<string, unknown> | undefined;
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey, ConsistentRead: true }));
       for (const item of page.Items ?? []) {
-        if (item.id === DEFAULTS_MARKER_ID) defaultsCreated = true;
+        if (item.id === DEFAULTS_MARKER_ID) marker = item;
         else rules.push(item as Rule);
       }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    return { rules: rules.sort((a, b) => a.id.localeCompare(b.id)), defaultsCreated };
+    // A marker without its list of rules (written by hand, or very old) counts as having offered them all.
+    const seededDefaults = Array.isArray(marker?.rules) ? (marker.rules as unknown[]).map(String) : undefined;
+    const defaultsCreated = marker !== undefined && (seededDefaults === undefined || DEFAULT_RULES.every((rule) => seededDefaults.includes(rule.id)));
+    return { rules: rules.sort((a, b) => a.id.localeCompare(b.id)), defaultsCreated, ...(seededDefaults ? { seededDefaults } : {}) };
   }
 
   async get(id: string): Promise<Rule | undefined> {
@@ -58,18 +64,23 @@ export class DynamoRuleStore {
 
   /**
    * Creates the default rules once per installation: each with a conditional
-   * put (an admin's rule of the same id wins), then the marker. Safe to run
-   * concurrently and repeatedly; after the marker exists it does nothing, so
-   * a deleted default stays deleted.
+   * put (an admin's rule of the same id wins), then the marker, which lists
+   * the ids offered. Safe to run concurrently and repeatedly; once the marker
+   * lists every default it does nothing, so a deleted default stays deleted,
+   * and a default added by a later version is created once on upgrade.
    */
   async ensureDefaults(defaults: readonly Rule[], now: Date = new Date()): Promise<number> {
-    const { defaultsCreated } = await this.list();
-    if (defaultsCreated) return 0;
+    const { defaultsCreated, seededDefaults } = await this.list();
+    if (defaultsCreated && (seededDefaults === undefined || defaults.every((rule) => seededDefaults.includes(rule.id)))) return 0;
+    // Defaults a later version added (error tracking's, issue 5) are offered once too; those offered before are not again.
+    const offered = new Set(seededDefaults ?? []);
     let created = 0;
     for (const rule of defaults) {
+      if (offered.has(rule.id)) continue;
       if (await this.create({ ...rule, createdAt: now.toISOString(), createdBy: 'defaults' })) created++;
     }
-    await this.client.send(new PutCommand({ TableName: this.table, Item: { id: DEFAULTS_MARKER_ID, createdAt: now.toISOString(), rules: defaults.map((r) => r.id) } }));
+    const rules = [...new Set([...offered, ...defaults.map((r) => r.id)])];
+    await this.client.send(new PutCommand({ TableName: this.table, Item: { id: DEFAULTS_MARKER_ID, createdAt: now.toISOString(), rules } }));
     return created;
   }
 

@@ -7,6 +7,8 @@ import type { AuditEvent, Category, RecordRef, Severity } from './event';
 import { ClientError } from './errors';
 import type { Principal } from './access';
 import type { Channel, Firing, Rule } from './rules';
+import { ERROR_GROUP_RECORD_TYPE } from './error-groups';
+import { ERROR_GROUP_EVENT_PREFIX } from './fingerprint';
 
 export const NOTIFICATION_STATUSES = ['new', 'read', 'resolved'] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
@@ -92,6 +94,18 @@ export function eventLink(adminUrl: string | undefined, eventId: string): string
   return `${adminUrl.replace(/\/+$/, '')}/#/events/${encodeURIComponent(eventId)}`;
 }
 
+/**
+ * Where a notification sends its reader: the triggering event; for an error
+ * group's lifecycle event (new, regressed: derived by the error tracker and
+ * not stored, see core/error-groups.ts) the group itself.
+ */
+export function notificationLink(adminUrl: string | undefined, event: Pick<AuditEvent, 'id' | 'type' | 'record'>): string | undefined {
+  if (adminUrl && event.type.startsWith(ERROR_GROUP_EVENT_PREFIX) && event.record?.type === ERROR_GROUP_RECORD_TYPE) {
+    return `${adminUrl.replace(/\/+$/, '')}/#/errors/${encodeURIComponent(event.record.id)}`;
+  }
+  return eventLink(adminUrl, event.id);
+}
+
 function describeWho(event: AuditEvent): string {
   const parts = [
     event.actor?.userId && `user ${event.actor.userId}`,
@@ -120,7 +134,7 @@ export function emailSubject(notification: Notification): string {
 
 /** The email body: what, when, who, which record, how many, and where to look. */
 export function emailBody(notification: Notification, event: AuditEvent, adminUrl: string | undefined): string {
-  const link = eventLink(adminUrl, event.id);
+  const link = notificationLink(adminUrl, event);
   const lines = [
     notification.title,
     '',

@@ -61,7 +61,7 @@ const isoDate = z.iso.date();
  * is the start of that day (UTC), a plain `to` its last millisecond, so
  * `from=2026-11-22&to=2026-11-22` is that whole day.
  */
-function parseTime(name: 'from' | 'to', raw: string): string {
+export function parseTime(name: 'from' | 'to', raw: string): string {
   if (isoDate.safeParse(raw).success) return `${raw}${name === 'from' ? 'T00:00:00.000Z' : 'T23:59:59.999Z'}`;
   const time = isoDateTime.safeParse(raw).success ? new Date(raw) : undefined;
   if (!time || Number.isNaN(time.getTime())) throw invalid(name, 'must be an ISO-8601 date-time with a zone, such as 2026-11-23T10:15:00Z, or a date such as 2026-11-23');
@@ -91,7 +91,7 @@ export function parseLimit(raw: string | undefined, fallback: number): number {
 }
 
 /** One value per name: unknown names and repeated ones are refused rather than guessed at. */
-function singleValues(params: QueryParameters, allowed: readonly string[]): Record<string, string> {
+export function singleValues(params: QueryParameters, allowed: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, values] of Object.entries(params)) {
     if (values === undefined) continue;

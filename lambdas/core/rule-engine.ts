@@ -22,7 +22,7 @@ import {
   createNotification,
   emailBody,
   emailSubject,
-  eventLink,
+  notificationLink,
   overallDelivery,
   smsText,
   type Delivery,
@@ -241,7 +241,7 @@ export class RuleEngine {
   private message(channel: Channel, notification: Notification, event: AuditEvent): ChannelMessage {
     const attributes = { severity: notification.severity, category: notification.category, type: notification.type, rule: notification.ruleId };
     const adminUrl = this.deps.adminUrl?.();
-    const link = eventLink(adminUrl, event.id);
+    const link = notificationLink(adminUrl, event);
     const common = { attributes, notificationId: notification.id, ...(link ? { link } : {}) };
     if (channel === 'sms') return { text: smsText(notification, event), ...common };
     // Email and webhooks get the same subject and text; the webhook publisher wraps them in its JSON body.

@@ -524,4 +524,26 @@ export const DEFAULT_RULES: readonly Rule[] = [
     throttleSeconds: 600,
     channels: ['email', 'inApp'],
   },
+  // Error tracking (issue 5): the error tracker hands these two lifecycle events of an error group to the rule
+  // engine; `source` is the system's own, so no app can post one that matches (lambdas/core/error-groups.ts).
+  {
+    id: 'error-group-new',
+    name: 'New error',
+    description: 'An error not seen before (a new error group); at most one notification per app every 5 minutes, the rest counted in the next.',
+    enabled: true,
+    match: { type: 'error.group.new', source: 'audit-trail' },
+    threshold: { count: 1, windowSeconds: 1, groupBy: 'details.app' },
+    throttleSeconds: 300,
+    channels: ['email', 'inApp'],
+  },
+  {
+    id: 'error-group-regressed',
+    name: 'Error regressed',
+    description: 'A resolved error happened again (the group is reopened); at most one notification per group an hour.',
+    enabled: true,
+    match: { type: 'error.group.regressed', source: 'audit-trail' },
+    threshold: { count: 1, windowSeconds: 1, groupBy: 'record.id' },
+    throttleSeconds: 3600,
+    channels: ['email', 'inApp'],
+  },
 ];

@@ -1,10 +1,11 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoEventStore } from '../adapters/event-store';
 import { DynamoRateLimiter } from '../adapters/rate-limiter';
 import { ClientError } from '../core/errors';
 import { ingestEvents, parseIngestBody } from '../core/ingest';
 import { defaultAppRateLimit, ingestSettingsFromEnv } from '../core/settings';
+import { callingApp } from '../shared/calling-app';
 import { bodyText, header, httpHandler, json, logger } from '../shared/http';
+import { APP_ROUTE_CORS } from '../../lib/declarations/routes';
 
 // Built once per cold start: registry, compiled redaction patterns, clients.
 const settings = ingestSettingsFromEnv();
@@ -12,23 +13,9 @@ const fallbackRateLimit = defaultAppRateLimit();
 const store = new DynamoEventStore();
 const rateLimiter = new DynamoRateLimiter();
 
-/** What the app-key authorizer found out about the caller (API Gateway passes it as strings). */
-function callingApp(event: APIGatewayProxyEvent): { source: string; rateLimit: number; captureClientIp: boolean } {
-  const context = event.requestContext.authorizer ?? {};
-  if (typeof context.app !== 'string' || context.app === '') {
-    // Only reachable if the route were deployed without its authorizer.
-    throw new ClientError(401, 'unauthorized', 'an app key is required');
-  }
-  return {
-    source: context.app,
-    rateLimit: Number(context.rateLimit) || fallbackRateLimit,
-    captureClientIp: String(context.captureClientIp) === 'true',
-  };
-}
-
 /** POST /v1/events: one event or `{ "events": [...] }`; one result per event. */
 export const handler = httpHandler(async (event) => {
-  const app = callingApp(event);
+  const app = callingApp(event, fallbackRateLimit);
   const inputs = parseIngestBody(bodyText(event), header(event, 'content-type'));
 
   if (!(await rateLimiter.tryConsume(app.source, inputs.length, app.rateLimit))) {
@@ -62,4 +49,4 @@ export const handler = httpHandler(async (event) => {
     return json(400, { error: { code: 'invalid_event', message }, ...summary, results });
   }
   return json(summary.rejected > 0 ? 207 : 200, { ...summary, results });
-});
+}, { corsAllowOrigin: APP_ROUTE_CORS.allowOrigin });

@@ -3,6 +3,9 @@ import { DynamoNotificationStore } from '../adapters/notification-store';
 import { RecentEvents } from '../adapters/recent-events';
 import { DynamoRuleStore } from '../adapters/rule-store';
 import { principalFromClaims, requireRole, type Principal } from '../core/access';
+import { adminAuditLog } from '../adapters/admin-audit-log';
+import { adminActions } from '../core/admin-audit';
+import { adminRequestOf } from '../shared/admin-request';
 import { SEVERITIES, type Severity } from '../core/event';
 import { ClientError, badRequest } from '../core/errors';
 import { NOTIFICATION_STATUSES, allowedFrom, parseNotificationChange, type NotificationStatus } from '../core/notifications';
@@ -70,6 +73,8 @@ async function changeNotification(event: APIGatewayProxyEvent, principal: Princi
   const from = allowedFrom(change, principal);
   const updated = await notifications.transition(id, change, principal.userId, from);
   logger.info('notification changed', { id, status: updated.status, by: principal.userId });
+  // Resolving is an admin action: recorded as an admin.notification.resolved event (marking read is not).
+  if (change.status === 'resolved') await adminAuditLog().record(adminActions.notificationResolved({ id, status: updated.status, note: updated.note, ruleId: updated.ruleId }, principal), adminRequestOf(event, principal));
   return json(200, updated);
 }
 
@@ -95,6 +100,7 @@ async function createRule(event: APIGatewayProxyEvent, principal: Principal) {
   const rule: Rule = { ...result.rule, createdAt: now, createdBy: principal.userId, updatedAt: now, updatedBy: principal.userId };
   if (!(await rules.create(rule))) throw new ClientError(409, 'conflict', `a rule with id ${rule.id} exists; PUT /v1/rules/${rule.id} changes it`);
   logger.info('rule created', { rule: rule.id, by: principal.userId });
+  await adminAuditLog().record(adminActions.ruleChanged(rule, 'created', principal, { rule: result.rule }), adminRequestOf(event, principal));
   return json(201, rule, { location: `/v1/rules/${rule.id}` });
 }
 
@@ -115,6 +121,7 @@ async function replaceRule(event: APIGatewayProxyEvent, principal: Principal) {
   };
   if (!(await rules.replace(rule))) throw new ClientError(404, 'not_found', `no rule has id ${rule.id}`);
   logger.info('rule replaced', { rule: rule.id, by: principal.userId });
+  await adminAuditLog().record(adminActions.ruleChanged(rule, 'replaced', principal, { rule: result.rule }), adminRequestOf(event, principal));
   return json(200, rule);
 }
 
@@ -122,6 +129,7 @@ async function deleteRule(event: APIGatewayProxyEvent, principal: Principal) {
   const id = ruleIdOf(event);
   if (!(await rules.delete(id))) throw new ClientError(404, 'not_found', `no rule has id ${id}`);
   logger.info('rule deleted', { rule: id, by: principal.userId });
+  await adminAuditLog().record(adminActions.ruleChanged({ id }, 'deleted', principal), adminRequestOf(event, principal));
   return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
 }
 

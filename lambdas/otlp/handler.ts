@@ -10,6 +10,7 @@ import { defaultAppRateLimit, ingestSettingsFromEnv } from '../core/settings';
 import { callingApp } from '../shared/calling-app';
 import { header, httpHandler, json, logger } from '../shared/http';
 import { decodeExportLogsRequest, encodeExportLogsResponse } from './protobuf';
+import { APP_ROUTE_CORS } from '../../lib/declarations/routes';
 
 /**
  * `POST /v1/logs`: OTLP/HTTP logs (JSON or protobuf) from apps already
@@ -136,4 +137,4 @@ export const handler = httpHandler(async (event) => {
     throw new ClientError(503, 'write_failed', `${summary.failed} log record(s) were not stored; retry the request`, { 'retry-after': '1' });
   }
   return answer(encoding, exportLogsResponse(rejected));
-});
+}, { corsAllowOrigin: APP_ROUTE_CORS.allowOrigin });

@@ -2,15 +2,19 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { loadCursorKey } from '../adapters/cursor-key';
 import { DynamoEventIndex } from '../adapters/event-index';
 import { DynamoEventStore } from '../adapters/event-store';
+import { DynamoStatsStore } from '../adapters/stats-store';
 import { principalFromClaims, requireRole } from '../core/access';
 import { ClientError } from '../core/errors';
 import { listEvents, recordHistory, traceEvents, type QueryContext, type QueryOutcome } from '../core/event-queries';
 import { canonicalEventId } from '../core/ids';
 import { parseEventListQuery, parsePageQuery, parseRecordRef, parseTraceId, type QueryParameters } from '../core/query-filters';
+import { parseStatsQuery, readStats } from '../core/stats';
 import { httpHandler, json, logger } from '../shared/http';
 
 const store = new DynamoEventStore();
 const index = new DynamoEventIndex();
+/** Built on first use: only GET /v1/stats needs the Stats table. */
+let stats: DynamoStatsStore | undefined;
 
 /** The cursor key, fetched once per cold start; a failed fetch is retried by the next request. */
 let cursorKey: Promise<Buffer> | undefined;
@@ -50,6 +54,8 @@ const ROUTES: Record<string, Route> = {
   /** Every event of one trace, oldest first. */
   '/v1/traces/{traceId}': async (event) =>
     page(event, await traceEvents(parseTraceId(event.pathParameters?.traceId), parsePageQuery(queryParameters(event)), await context())),
+  /** Counts per bucket, top types and failing pages, from the counters the stats consumer keeps. */
+  '/v1/stats': async (event) => json(200, await readStats(parseStatsQuery(queryParameters(event), new Date()), (stats ??= new DynamoStatsStore()))),
 };
 
 /** Read routes for signed-in admins and viewers. */

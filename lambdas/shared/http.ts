@@ -37,11 +37,23 @@ const jsonErrors = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult
   },
 });
 
-/** Wraps a route handler: Lambda context and API Gateway request id on every log line, JSON errors. */
-export function httpHandler(handler: ApiHandler) {
-  return middy(handler)
-    .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
-    .use(jsonErrors());
+/** Lets a browser page of another origin read the answer (success or error alike). */
+const allowOrigin = (origin: string): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
+  const add = async (request: { response?: APIGatewayProxyResult | null }) => {
+    if (request.response) request.response.headers = { ...request.response.headers, 'access-control-allow-origin': origin };
+  };
+  return { after: add, onError: add };
+};
+
+/**
+ * Wraps a route handler: Lambda context and API Gateway request id on every
+ * log line, JSON errors, and for browser-callable routes the CORS header.
+ */
+export function httpHandler(handler: ApiHandler, options: { corsAllowOrigin?: string } = {}) {
+  const wrapped = middy(handler).use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }));
+  // Registered before jsonErrors so that its onError runs after the error response exists.
+  if (options.corsAllowOrigin) wrapped.use(allowOrigin(options.corsAllowOrigin));
+  return wrapped.use(jsonErrors());
 }
 
 /** Header lookup that ignores case, as HTTP does (API Gateway keeps the client's casing). */

@@ -10,7 +10,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { functionEnvironment, type AuditTrailConfig } from '../config';
 import { APP_KEY_AUTHORIZER_FUNCTION, type FunctionDeclaration } from '../declarations/functions';
 import type { SecretDeclaration } from '../declarations/functions';
-import { BINARY_MEDIA_TYPES, ROUTES, type RouteDeclaration } from '../declarations/routes';
+import { APP_ROUTE_CORS, BINARY_MEDIA_TYPES, ROUTES, type RouteDeclaration } from '../declarations/routes';
 import type { AdminAuth } from './admin-auth';
 import type { EventStore } from './event-store';
 
@@ -112,6 +112,7 @@ export class AuditApi extends Construct {
         ...(route.function ? {} : { methodResponses: HEALTH_METHOD_RESPONSES }),
       });
       acknowledgeRouteAuth(method, route);
+      if (route.auth === 'appKey') addAppRouteCorsPreflight(resource, route);
     }
 
     Validations.of(cfn(this.api)).acknowledge({
@@ -265,6 +266,18 @@ function methodAuth(
   }
 }
 
+/** The OPTIONS preflight of an app route: a mock (no function runs), open like every preflight must be. */
+function addAppRouteCorsPreflight(resource: apigateway.IResource, route: RouteDeclaration): void {
+  const preflight = resource.addCorsPreflight({
+    allowOrigins: [APP_ROUTE_CORS.allowOrigin],
+    allowMethods: [route.method],
+    allowHeaders: [...APP_ROUTE_CORS.allowHeaders],
+    maxAge: Duration.seconds(APP_ROUTE_CORS.maxAgeSeconds),
+  });
+  const reason = `OPTIONS ${route.path} is the CORS preflight of an app route: browsers send it without credentials, and it is a mock that returns only CORS headers.`;
+  Validations.of(cfn(preflight)).acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
+}
+
 function acknowledgeRouteAuth(method: apigateway.Method, route: RouteDeclaration): void {
   const where = `${route.method} ${route.path}`;
   if (route.auth === 'none') {
@@ -332,6 +345,8 @@ function addErrorResponses(api: apigateway.RestApi): void {
         'Content-Type': "'application/json; charset=utf-8'",
         'Cache-Control': "'no-store'",
         ...(code === 'rate_limited' ? { 'Retry-After': "'1'" } : {}),
+        // So a browser app can read why it was refused (the body holds no data).
+        'Access-Control-Allow-Origin': `'${APP_ROUTE_CORS.allowOrigin}'`,
       },
       templates: { 'application/json': `{"error":{"code":"${code}","message":${text}}}` },
     });

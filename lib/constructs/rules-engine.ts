@@ -13,7 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import type { NotificationsConfig } from '../config';
 import { SILENCE_CHECK_SCHEDULE, type ScheduleDeclaration } from '../declarations/schedules';
-import { RULES_STREAM, type StreamConsumerDeclaration } from '../declarations/streams';
+import { RULES_STREAM, streamFilterPatterns, type StreamConsumerDeclaration } from '../declarations/streams';
 import type { AuditApi } from './api';
 import type { EventStore } from './event-store';
 
@@ -142,7 +142,7 @@ export class RulesEngine extends Construct {
       bisectBatchOnError: declaration.bisectOnError,
       maxRecordAge: Duration.seconds(declaration.maxRecordAgeSeconds),
       reportBatchItemFailures: declaration.reportBatchItemFailures,
-      filters: declaration.eventNames.map((name) => lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.isEqual(name) })),
+      filters: streamFilterPatterns(declaration),
       onFailure: new SqsDlq(this.failures),
     });
 
@@ -161,6 +161,24 @@ export class RulesEngine extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: 'The rule engine gave up on events (retries or record age ran out): they raised no alerts. See the StreamFailures queue.',
     });
+  }
+
+  /**
+   * Lets another function notify exactly as the rule function does (issue 5:
+   * the error tracker runs the rule engine in-process for new and regressed
+   * error groups): publish on the two topics only, their key for that alone,
+   * and the webhook signing key and URLs when webhooks are configured.
+   */
+  grantNotify(fn: lambda.Function, notifications: NotificationsConfig): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.emailTopic.topicArn, this.smsTopic.topicArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.emailTopic.masterKey!.keyArn] }));
+    fn.addEnvironment('EMAIL_TOPIC_ARN', this.emailTopic.topicArn);
+    fn.addEnvironment('SMS_TOPIC_ARN', this.smsTopic.topicArn);
+    if (this.webhookSigningKey) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.webhookSigningKey.secretArn] }));
+      fn.addEnvironment('WEBHOOK_SECRET_ARN', this.webhookSigningKey.secretArn);
+      fn.addEnvironment('WEBHOOK_URLS', JSON.stringify(notifications.webhooks));
+    }
   }
 }
 

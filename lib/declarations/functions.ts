@@ -1,4 +1,5 @@
-import { APP_KEYS_TABLE, COUNTERS_TABLE, EVENTS_TABLE, NOTIFICATIONS_TABLE, RULES_TABLE, type TableDeclaration } from './tables';
+import { ARCHIVE_BUCKET, ARCHIVE_PREFIXES, BACKUP_BUCKET, BACKUP_OBJECT_PREFIX, EXPORTS_BUCKET, EXPORTS_OBJECT_PREFIX, type BucketAccess } from './buckets';
+import { APP_KEYS_TABLE, ARCHIVE_STATE_TABLE, COUNTERS_TABLE, ERROR_GROUPS_TABLE, EVENTS_TABLE, EXPORTS_TABLE, NOTIFICATIONS_TABLE, RULES_TABLE, STATS_TABLE, type TableDeclaration } from './tables';
 
 /** What a function may do to a table: exact DynamoDB actions, nothing broader. */
 export interface TableAccess {
@@ -43,6 +44,8 @@ export interface FunctionDeclaration {
   access: readonly TableAccess[];
   /** Secrets the function reads (none when absent). */
   secrets?: readonly SecretDeclaration[];
+  /** Objects the function reads or writes, by bucket and key prefix (none when absent). */
+  buckets?: readonly BucketAccess[];
 }
 
 const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
@@ -93,7 +96,11 @@ export const QUERY_FUNCTION = {
   description: 'Read API for signed-in admins and viewers',
   memoryMb: 1024,
   timeoutSeconds: 29,
-  access: [{ table: EVENTS_TABLE, actions: READ, indexes: true }],
+  access: [
+    { table: EVENTS_TABLE, actions: READ, indexes: true },
+    // GET /v1/stats (issue 3): one Query per bucket partition of the counters; nothing else there.
+    { table: STATS_TABLE, actions: ['dynamodb:Query'] },
+  ],
   secrets: [CURSOR_SIGNING_SECRET],
 } as const satisfies FunctionDeclaration;
 
@@ -151,6 +158,153 @@ export const NOTIFICATIONS_FUNCTION = {
     { table: NOTIFICATIONS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: true },
     { table: RULES_TABLE, actions: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] },
     { table: EVENTS_TABLE, actions: ['dynamodb:Query', 'dynamodb:BatchGetItem'], indexes: true },
+    // Rule changes and resolutions are recorded as admin.* events (issue 3): create-only, like ingestion.
+    { table: EVENTS_TABLE, actions: ['dynamodb:PutItem'] },
+  ],
+} as const satisfies FunctionDeclaration;
+
+/**
+ * The admin API (issue 3): app keys (issue, list, revoke) and exports. Every
+ * action is recorded as an admin.* event through the ingestion pipeline,
+ * hence PutItem (create-only) on the events table and nothing else there.
+ * App keys: PutItem (conditional create), UpdateItem (revoke), Scan (list:
+ * one item per key, a few dozen).
+ */
+export const ADMIN_FUNCTION = {
+  id: 'Admin',
+  entry: 'lambdas/admin/handler.ts',
+  description: 'Admin API: app keys and exports; every action recorded as an admin.* event',
+  memoryMb: 512,
+  timeoutSeconds: 29,
+  access: [
+    { table: APP_KEYS_TABLE, actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'] },
+    { table: EVENTS_TABLE, actions: ['dynamodb:PutItem'] },
+    // Export jobs: create (conditional), read, mark failed when it cannot be recorded or started.
+    { table: EXPORTS_TABLE, actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+  ],
+  // Download links are presigned with this function's credentials: GetObject on export objects, nothing else.
+  // (lambda:InvokeFunction on the export function alone comes from lib/constructs/exports.ts.)
+  buckets: [{ bucket: EXPORTS_BUCKET, actions: ['s3:GetObject'], prefixes: [EXPORTS_OBJECT_PREFIX] }],
+} as const satisfies FunctionDeclaration;
+
+/**
+ * The export worker (issue 3), invoked asynchronously by the Admin function:
+ * reads matching events through the query planner (Query on the events
+ * table's indexes, like the Query function) and streams them into a
+ * multipart upload under `exports/` (PutObject covers Create/UploadPart/
+ * Complete; AbortMultipartUpload cleans up a failure). It updates its job's
+ * status. The longest Lambda allows: a large export takes minutes.
+ */
+export const EXPORT_FUNCTION = {
+  id: 'Export',
+  entry: 'lambdas/export/handler.ts',
+  description: 'Writes an export of events (CSV, NDJSON or JSON) to S3 by streaming; invoked asynchronously by the Admin API',
+  memoryMb: 1024,
+  timeoutSeconds: 900,
+  access: [
+    { table: EVENTS_TABLE, actions: ['dynamodb:Query'], indexes: true },
+    { table: EXPORTS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+  ],
+  buckets: [{ bucket: EXPORTS_BUCKET, actions: ['s3:PutObject', 's3:AbortMultipartUpload'], prefixes: [EXPORTS_OBJECT_PREFIX] }],
+} as const satisfies FunctionDeclaration;
+
+/**
+ * The archive, on the events stream (lib/declarations/streams.ts): writes
+ * each batch to S3 as gzipped NDJSON and appends a signed digest to the one
+ * hash chain (lambdas/core/archive-writer.ts). It may only put objects
+ * under the archive's two prefixes, never read, overwrite-protect or delete
+ * (Object Lock keeps every version); the chain head, batch markers and the
+ * export counter are conditional writes in ArchiveState. kms:Sign on the
+ * digest signing key and the bucket key's GenerateDataKey come from the
+ * archive construct (lib/constructs/archive.ts).
+ */
+export const ARCHIVE_FUNCTION = {
+  id: 'Archive',
+  entry: 'lambdas/archive/handler.ts',
+  description: 'Events stream: archives every event to S3 (gzipped NDJSON) under one signed digest hash chain',
+  memoryMb: 512,
+  timeoutSeconds: 60,
+  access: [{ table: ARCHIVE_STATE_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] }],
+  buckets: [{ bucket: ARCHIVE_BUCKET, actions: ['s3:PutObject'], prefixes: [ARCHIVE_PREFIXES.events, ARCHIVE_PREFIXES.digests] }],
+} as const satisfies FunctionDeclaration;
+
+/**
+ * The stats counter (issue 3), on the events stream: adds each new event
+ * into hourly and daily counters. A transaction per group of events puts a
+ * create-only marker per event and ADDs the group's counts (PutItem and
+ * UpdateItem are the IAM actions TransactWriteItems needs for them), so a
+ * retried batch counts nothing twice. Reads no event: the stream record
+ * carries what it counts.
+ */
+export const STATS_FUNCTION = {
+  id: 'StatsCounter',
+  entry: 'lambdas/stats/handler.ts',
+  description: 'Events stream: keeps hourly and daily event counters (severity, type, page, failures) exactly once',
+  memoryMb: 512,
+  timeoutSeconds: 60,
+  access: [{ table: STATS_TABLE, actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] }],
+} as const satisfies FunctionDeclaration;
+
+/**
+ * Table exports (lib/declarations/schedules.ts, every 15 minutes): reads the
+ * count of events archived since the last export and records each export it
+ * starts (conditional on the last one). DynamoDB's export writes to the
+ * backup bucket with the caller's rights, hence the S3 actions AWS documents
+ * for it; dynamodb:ExportTableToPointInTime on the events table and the
+ * backup key's use come from lib/constructs/backups.ts.
+ */
+export const BACKUP_FUNCTION = {
+  id: 'TableExport',
+  entry: 'lambdas/backup/handler.ts',
+  description: 'Schedule: exports the events table to S3 (incremental where possible) after enough new events',
+  memoryMb: 256,
+  timeoutSeconds: 60,
+  access: [{ table: ARCHIVE_STATE_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] }],
+  buckets: [{ bucket: BACKUP_BUCKET, actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:PutObjectAcl'], prefixes: [BACKUP_OBJECT_PREFIX] }],
+} as const satisfies FunctionDeclaration;
+
+/**
+ * The error tracker (issue 5), on the events stream: fingerprints error
+ * events and keeps their groups (lambdas/core/error-tracker.ts). One
+ * transaction per group and batch: a create-only marker per event (PutItem)
+ * and the group's create (PutItem) or atomic additions (UpdateItem), after a
+ * strongly consistent read (GetItem). A group that is new or regressed is
+ * handed to the rule engine in-process, so it notifies like the rule
+ * function: reads the rules (and creates the defaults once), keeps rule
+ * state in Counters, writes notifications create-only; SNS publish and KMS
+ * on the two topics come from RulesEngine.grantNotify.
+ */
+export const ERROR_TRACKER_FUNCTION = {
+  id: 'ErrorTracker',
+  entry: 'lambdas/error-tracker/handler.ts',
+  description: 'Events stream: groups errors by fingerprint (counts, users, histogram) and notifies on new and regressed groups',
+  memoryMb: 512,
+  timeoutSeconds: 60,
+  access: [
+    { table: ERROR_GROUPS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+    { table: RULES_TABLE, actions: ['dynamodb:Scan', 'dynamodb:PutItem'] },
+    { table: COUNTERS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+    { table: NOTIFICATIONS_TABLE, actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+  ],
+} as const satisfies FunctionDeclaration;
+
+/**
+ * The errors API (issue 5): lists groups (Query on the two status indexes),
+ * reads one (GetItem) with its sample events (BatchGetItem on the events
+ * table, never its indexes), and changes a group's status (conditional
+ * UpdateItem), recorded as an admin.error_group.changed event (create-only
+ * PutItem on events, like every admin action).
+ */
+export const ERRORS_FUNCTION = {
+  id: 'Errors',
+  entry: 'lambdas/errors/handler.ts',
+  description: 'Error groups API: list, read with recent events, resolve / ignore / reopen (recorded as admin events)',
+  memoryMb: 512,
+  timeoutSeconds: 29,
+  access: [
+    { table: ERROR_GROUPS_TABLE, actions: ['dynamodb:Query'], indexes: true },
+    { table: ERROR_GROUPS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+    { table: EVENTS_TABLE, actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] },
   ],
 } as const satisfies FunctionDeclaration;
 
@@ -162,4 +316,11 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
   RULES_FUNCTION,
   NOTIFICATIONS_FUNCTION,
   SILENCE_FUNCTION,
+  ADMIN_FUNCTION,
+  ARCHIVE_FUNCTION,
+  BACKUP_FUNCTION,
+  STATS_FUNCTION,
+  EXPORT_FUNCTION,
+  ERROR_TRACKER_FUNCTION,
+  ERRORS_FUNCTION,
 ];

@@ -1,4 +1,4 @@
-import { RULES_FUNCTION, type FunctionDeclaration } from './functions';
+import { ERROR_TRACKER_FUNCTION, ARCHIVE_FUNCTION, RULES_FUNCTION, STATS_FUNCTION, type FunctionDeclaration } from './functions';
 import { EVENTS_TABLE, type TableDeclaration } from './tables';
 
 /**
@@ -16,10 +16,10 @@ export interface StreamConsumerDeclaration {
   batchSize: number;
   maxBatchingWindowSeconds: number;
   startingPosition: 'TRIM_HORIZON' | 'LATEST';
-  /** Retries of a failed batch (or of what a partial batch response names) before the on-failure destination. */
+  /** Retries of a failed batch (or of what a partial batch response names) before the on-failure destination; -1: no limit. */
   retryAttempts: number;
   bisectOnError: boolean;
-  /** Records older than this go to the on-failure destination unprocessed (AWS only; the local poller has no record age). */
+  /** Records older than this go to the on-failure destination unprocessed (AWS only; the local poller has no record age); -1: no limit. */
   maxRecordAgeSeconds: number;
   /** The function answers `batchItemFailures` (Powertools batch): only failed records are retried. */
   reportBatchItemFailures: true;
@@ -45,4 +45,106 @@ export const RULES_STREAM = {
   reportBatchItemFailures: true,
 } as const satisfies StreamConsumerDeclaration;
 
-export const STREAM_CONSUMERS: readonly StreamConsumerDeclaration[] = [RULES_STREAM];
+/**
+ * The archive reads every new event. It must never skip one, so it retries
+ * until the batch goes through (-1: no retry limit and no record age limit;
+ * the stream's 24 hours bound it, and the function's error and iterator-age
+ * alarms call someone long before). It does not bisect: a retry brings the
+ * same batch back (same first record, so the same object keys), which is
+ * what makes a retry overwrite rather than duplicate; and an archive has no
+ * poison record to isolate, only outages to wait out. Big batches and a 5 s
+ * window make few, larger objects; an event reaches S3 within about the
+ * window plus a second (locally the same, under 10 s). TRIM_HORIZON: a new
+ * deployment archives whatever the stream still holds.
+ */
+export const ARCHIVE_STREAM = {
+  id: 'ArchiveStream',
+  function: ARCHIVE_FUNCTION,
+  table: EVENTS_TABLE,
+  eventNames: ['INSERT'],
+  batchSize: 1000,
+  maxBatchingWindowSeconds: 5,
+  startingPosition: 'TRIM_HORIZON',
+  retryAttempts: -1,
+  bisectOnError: false,
+  maxRecordAgeSeconds: -1,
+  reportBatchItemFailures: true,
+} as const satisfies StreamConsumerDeclaration;
+
+/**
+ * The stats counter (issue 3) reads every new event. Counting is
+ * exactly-once whatever the retries (per-event markers, see
+ * lambdas/adapters/stats-store.ts), so it may retry without limit and never
+ * needs bisection (a malformed record is skipped, not failed: there is no
+ * poison record); like the archive, only the stream's 24 hours bound it, and
+ * the function's error alarm calls someone long before. Large batches and a
+ * 5 s window make large groups to aggregate: fewer, bigger ADDs.
+ * TRIM_HORIZON: a new deployment counts what the stream still holds.
+ */
+export const STATS_STREAM = {
+  id: 'StatsStream',
+  function: STATS_FUNCTION,
+  table: EVENTS_TABLE,
+  eventNames: ['INSERT'],
+  batchSize: 500,
+  maxBatchingWindowSeconds: 5,
+  startingPosition: 'TRIM_HORIZON',
+  retryAttempts: -1,
+  bisectOnError: false,
+  maxRecordAgeSeconds: -1,
+  reportBatchItemFailures: true,
+} as const satisfies StreamConsumerDeclaration;
+
+/**
+ * The error tracker (issue 5) reads new events and groups the errors.
+ * Larger batches than the rule engine's and a 2 s window: a burst of one
+ * failure becomes one transaction per group and batch rather than one per
+ * event, while a new or regressed group still notifies within seconds.
+ * Counting is exactly-once (per-event markers), so retries never double
+ * count; like the rule engine it bisects, retries 10 times and gives up
+ * after an hour (an announcement that late is no use), sending the records
+ * to the on-failure queue, whose alarm calls someone. A group's counts are
+ * committed before its announcement, so a failing notification channel
+ * retries the announcement only. LATEST, like the rule engine: a new
+ * deployment does not announce the previous day's errors as new.
+ */
+export const ERRORS_STREAM = {
+  id: 'ErrorsStream',
+  function: ERROR_TRACKER_FUNCTION,
+  table: EVENTS_TABLE,
+  eventNames: ['INSERT'],
+  batchSize: 200,
+  maxBatchingWindowSeconds: 2,
+  startingPosition: 'LATEST',
+  retryAttempts: 10,
+  bisectOnError: true,
+  maxRecordAgeSeconds: 3600,
+  reportBatchItemFailures: true,
+} as const satisfies StreamConsumerDeclaration;
+
+export const STREAM_CONSUMERS: readonly StreamConsumerDeclaration[] = [RULES_STREAM, ARCHIVE_STREAM, STATS_STREAM, ERRORS_STREAM];
+
+/**
+ * Items `npm run restore` re-imports from the archive carry this attribute.
+ * They are history, not news: no stream consumer acts on them again (no
+ * second alert, no second count, no second archive copy).
+ */
+export const RESTORED_ATTRIBUTE = 'restoredAt';
+
+/**
+ * The event source filter criteria of a consumer, as Lambda patterns: one of
+ * its event names, and not a restored item. The CDK mappings use these
+ * patterns; the local poller applies `passesStreamFilter`, the same rule.
+ */
+export function streamFilterPatterns(consumer: Pick<StreamConsumerDeclaration, 'eventNames'>): Array<{ pattern: string }> {
+  return consumer.eventNames.map((eventName) => ({
+    pattern: JSON.stringify({ eventName: [eventName], dynamodb: { NewImage: { [RESTORED_ATTRIBUTE]: { S: [{ exists: false }] } } } }),
+  }));
+}
+
+export function passesStreamFilter(
+  consumer: Pick<StreamConsumerDeclaration, 'eventNames'>,
+  record: { eventName?: string; dynamodb?: { NewImage?: Record<string, unknown> } },
+): boolean {
+  return (consumer.eventNames as readonly string[]).includes(record.eventName ?? '') && record.dynamodb?.NewImage?.[RESTORED_ATTRIBUTE] === undefined;
+}

@@ -125,4 +125,77 @@ export const NOTIFICATIONS_TABLE = {
   indexes: [{ name: 'byStatus', partitionKey: s('statusPk'), sortKey: s('sk'), projection: 'ALL' }],
 } as const satisfies TableDeclaration;
 
-export const TABLES: readonly TableDeclaration[] = [EVENTS_TABLE, APP_KEYS_TABLE, COUNTERS_TABLE, RULES_TABLE, NOTIFICATIONS_TABLE];
+/**
+ * The archive's state (lambdas/core/archive-writer.ts): the head of the
+ * digest hash chain (`chain#head`, moved only by a write conditional on its
+ * sequence, so concurrent archive invocations make ONE linear chain), one
+ * marker per archived stream batch (`batch#<first record id>`, so a
+ * re-delivered batch is not archived twice; expires after the stream's 24
+ * hours), and the count of events archived since the last table export
+ * (`export#state`). A few items, each long-lived except the markers.
+ */
+export const ARCHIVE_STATE_TABLE = {
+  id: 'ArchiveState',
+  envVar: 'ARCHIVE_STATE_TABLE',
+  partitionKey: s('pk'),
+  indexes: [],
+  timeToLiveAttribute: 'expiresAt',
+} as const satisfies TableDeclaration;
+
+/**
+ * Event statistics (issue 3), kept as events arrive by the stats stream
+ * consumer: one small counter item per bucket (hour or day), dimension
+ * (sum, type, page) and sort-key shard, plus a short-lived marker per
+ * counted event that makes counting exactly-once. Layout and trade-offs:
+ * lambdas/core/stats.ts. Read by partition (one Query per bucket), never scanned.
+ */
+export const STATS_TABLE = {
+  id: 'Stats',
+  envVar: 'STATS_TABLE',
+  partitionKey: s('pk'),
+  sortKey: s('sk'),
+  indexes: [],
+  timeToLiveAttribute: 'expiresAt',
+} as const satisfies TableDeclaration;
+
+/**
+ * Export jobs (issue 3): one item per export, addressed by its id (a ULID):
+ * status, filters, row count, object key. Read by id only. Items expire
+ * (TTL) with their file in the exports bucket.
+ */
+export const EXPORTS_TABLE = {
+  id: 'Exports',
+  envVar: 'EXPORTS_TABLE',
+  partitionKey: s('id'),
+  indexes: [],
+  timeToLiveAttribute: 'expiresAt',
+} as const satisfies TableDeclaration;
+
+/**
+ * What the error list (GET /v1/errors) shows of a group: projected into both
+ * error-group indexes, so a page is one Query. The full group is read by id.
+ */
+export const ERROR_GROUP_LIST_ATTRIBUTES = ['title', 'culprit', 'errorName', 'source', 'type', 'firstSeen', 'affectedUsers', 'regressedAt', 'statusAt', 'statusBy'] as const;
+
+/**
+ * Error groups (issue 5), kept by the error tracker on the events stream:
+ * one item per fingerprint, addressed by the group id (16 hex digits), plus
+ * a short-lived create-only marker per counted event (`E#<eventId>`, TTL two
+ * days) that makes counting exactly-once. Two sparse indexes list one status
+ * (partition `status`: unresolved, resolved, ignored) newest first
+ * (`byLastSeen`) or most frequent first (`byCount`, a number sort key); the
+ * markers have no `status`, so they are in neither. Groups expire 400 days
+ * after they were last seen. Layout and costs: docs/errors.md.
+ */
+export const ERROR_GROUPS_TABLE = {
+  id: 'ErrorGroups',
+  envVar: 'ERROR_GROUPS_TABLE',
+  partitionKey: s('pk'),
+  indexes: [
+    { name: 'byLastSeen', partitionKey: s('status'), sortKey: s('lastSeen'), projection: [...ERROR_GROUP_LIST_ATTRIBUTES, 'count'] },
+    { name: 'byCount', partitionKey: s('status'), sortKey: { name: 'count', type: 'N' }, projection: [...ERROR_GROUP_LIST_ATTRIBUTES, 'lastSeen'] },
+  ],
+  timeToLiveAttribute: 'expiresAt',
+} as const satisfies TableDeclaration;
+
+export const TABLES: readonly TableDeclaration[] = [EVENTS_TABLE, APP_KEYS_TABLE, COUNTERS_TABLE, RULES_TABLE, NOTIFICATIONS_TABLE, ARCHIVE_STATE_TABLE, STATS_TABLE, EXPORTS_TABLE, ERROR_GROUPS_TABLE];

@@ -15,7 +15,7 @@ import {
   type FunctionDeclaration,
 } from '../../lib/declarations/functions';
 import { ROUTES, USER_GROUPS } from '../../lib/declarations/routes';
-import { APP_KEYS_TABLE, EVENT_LIST_ATTRIBUTES, EVENTS_TABLE, NOTIFICATIONS_TABLE, TABLES, type TableDeclaration } from '../../lib/declarations/tables';
+import { ERROR_GROUPS_TABLE, APP_KEYS_TABLE, EVENT_LIST_ATTRIBUTES, EVENTS_TABLE, NOTIFICATIONS_TABLE, STATS_TABLE, TABLES, type TableDeclaration } from '../../lib/declarations/tables';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
@@ -155,7 +155,8 @@ describe('functions', () => {
         NODE_OPTIONS: '--enable-source-maps',
       });
       const tableVariables = Object.keys(variables).filter((name) => name.endsWith('_TABLE'));
-      expect(tableVariables.sort()).toEqual(declaration.access.map(({ table }) => table.envVar).sort());
+      // A table may be declared twice (e.g. indexes read, the table written): one variable each.
+      expect(tableVariables.sort()).toEqual([...new Set(declaration.access.map(({ table }) => table.envVar))].sort());
       for (const { table } of declaration.access) expect(variables[table.envVar]).toEqual({ Ref: tableLogicalId(table) });
     }
   });
@@ -169,13 +170,15 @@ describe('functions', () => {
     expect(onAnything.sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
 
-  test('query can only read events, on the table and its indexes', () => {
+  test('query can only read: events on the table and its indexes, the stats counters by Query', () => {
     const statements = roleStatements(QUERY_FUNCTION);
     const { onTable, onAnything } = dynamoActionsOn(statements, EVENTS_TABLE);
     expect(onTable.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
-    expect(onAnything.sort()).toEqual(onTable);
+    // GET /v1/stats (issue 3): Query on the Stats table alone.
+    expect(dynamoActionsOn(statements, STATS_TABLE).onTable).toEqual(['dynamodb:Query']);
+    expect(onAnything.sort()).toEqual([...onTable, 'dynamodb:Query'].sort());
     const dynamo = statements.filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.flatMap(resources)).toEqual([tableArn(EVENTS_TABLE), { 'Fn::Join': ['', [tableArn(EVENTS_TABLE), '/index/*']] }]);
+    expect(dynamo.flatMap(resources)).toEqual([tableArn(EVENTS_TABLE), { 'Fn::Join': ['', [tableArn(EVENTS_TABLE), '/index/*']] }, tableArn(STATS_TABLE)]);
   });
 
   test('the cursor signing key is a generated secret that only the query function reads, by ARN, with GetSecretValue alone', () => {
@@ -246,6 +249,18 @@ describe('API', () => {
       expect(method.Properties.AuthorizationType).toBe('COGNITO_USER_POOLS');
       expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY' });
       expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(logicalId(built.stack.api.functions.get(QUERY_FUNCTION.id)!));
+    },
+  );
+
+  test.each(ROUTES.filter((route) => route.auth === 'appKey').map((route) => route.path))(
+    'OPTIONS %s answers the CORS preflight for browser apps, without auth or a function',
+    (routePath) => {
+      const method = methodResource('OPTIONS', routePath);
+      expect(method.Properties.AuthorizationType).toBe('NONE');
+      expect(method.Properties.Integration.Type).toBe('MOCK');
+      const headers = method.Properties.Integration.IntegrationResponses[0].ResponseParameters as Record<string, string>;
+      expect(headers['method.response.header.Access-Control-Allow-Origin']).toBe("'*'");
+      expect(headers['method.response.header.Access-Control-Allow-Headers']).toContain('x-api-key');
     },
   );
 
@@ -346,7 +361,10 @@ describe('monitoring', () => {
     // Errors and throttles per function, the API's 5xx rate, throttles and system errors per accessed table,
     // and the rule engine's on-failure queue.
     const accessedTables = new Set(FUNCTIONS.flatMap((fn) => fn.access.map((access) => access.table.id)));
-    expect(alarms).toHaveLength(FUNCTIONS.length * 2 + 1 + accessedTables.size * 2 + 1);
+    // The archive adds two: its on-failure queue and its lag behind the stream (test/infra/archive.test.ts).
+    // The stats counter adds one: its on-failure queue (test/infra/admin-stats-exports.test.ts).
+    // The error tracker adds one: its on-failure queue (test/infra/errors.test.ts).
+    expect(alarms).toHaveLength(FUNCTIONS.length * 2 + 1 + accessedTables.size * 2 + 1 + 2 + 1 + 1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
   });
 });
@@ -385,6 +403,8 @@ describe('cdk-nag (AwsSolutions)', () => {
         'AWS::ApiGateway::Method AwsSolutions-APIG4',
         // No Cognito on the routes apps call with a key (and on health): one acknowledgement each.
         ...ROUTES.filter((route) => route.auth === 'appKey' || route.auth === 'none').map(() => 'AWS::ApiGateway::Method AwsSolutions-COG4'),
+        // The app routes' CORS preflights (OPTIONS mocks): no authorization, like every preflight.
+        ...ROUTES.filter((route) => route.auth === 'appKey').flatMap(() => ['AWS::ApiGateway::Method AwsSolutions-APIG4', 'AWS::ApiGateway::Method AwsSolutions-COG4']),
         ...FUNCTIONS.map(() => 'AWS::IAM::Policy AwsSolutions-IAM5[Resource::*]'),
         `AWS::IAM::Policy ${eventsIndexes}`,
         // Rules and notifications: the notifications API's queries and dry runs, the rule function's stream read.
@@ -392,6 +412,27 @@ describe('cdk-nag (AwsSolutions)', () => {
         `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${tableLogicalId(NOTIFICATIONS_TABLE)}.Arn>/index/*]`,
         `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${tableLogicalId(EVENTS_TABLE)}.Arn>/stream/*]`,
         'AWS::SQS::Queue AwsSolutions-SQS3',
+        // The archive (test/infra/archive.test.ts): its stream read and on-failure queue like the rule engine's, puts
+        // under its two key prefixes, and the access-log bucket that does not log itself.
+        `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${tableLogicalId(EVENTS_TABLE)}.Arn>/stream/*]`,
+        'AWS::SQS::Queue AwsSolutions-SQS3',
+        `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${logicalId(built.stack.archive.bucket)}.Arn>/events/*]`,
+        `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${logicalId(built.stack.archive.bucket)}.Arn>/digests/*]`,
+        'AWS::S3::Bucket AwsSolutions-S1',
+        // Table exports (issue 6): writes under the backup bucket's prefix.
+        `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${logicalId(built.stack.backups.bucket)}.Arn>/table-exports/*]`,
+        // The stats counter (issue 3): its stream read and on-failure queue, like the rule engine's.
+        `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${tableLogicalId(EVENTS_TABLE)}.Arn>/stream/*]`,
+        'AWS::SQS::Queue AwsSolutions-SQS3',
+        // Error tracking (issue 5): the tracker's stream read and on-failure queue, and the errors API's queries on the status indexes.
+        `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${tableLogicalId(EVENTS_TABLE)}.Arn>/stream/*]`,
+        'AWS::SQS::Queue AwsSolutions-SQS3',
+        `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${tableLogicalId(ERROR_GROUPS_TABLE)}.Arn>/index/*]`,
+        // Exports (issue 3): the export function's Query on the events indexes; export objects under exports/ only,
+        // put by the export function and read (presigned links) by the Admin function.
+        `AWS::IAM::Policy ${eventsIndexes}`,
+        `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${logicalId(built.stack.exports.bucket)}.Arn>/exports/*]`,
+        `AWS::IAM::Policy AwsSolutions-IAM5[Resource::<${logicalId(built.stack.exports.bucket)}.Arn>/exports/*]`,
       ].sort(),
     );
   });

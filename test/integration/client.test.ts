@@ -153,3 +153,6 @@ it('stores identical events logged within the window once, with their count', as
   expect(stored.event.details).toMatchObject({ repeatCount: 5, lastOccurredAt: expect.any(String) });
   expect(await countOfType(type)).toBe(1);
 }, 60_000);
+
+// The spies above replace methods of the real process.stdout (and console), shared with the test files that run next.
+afterAll(() => jest.restoreAllMocks());

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ulid } from 'ulidx';
+import { DEFAULT_CONFIG } from '../../lib/config';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { issueLocalToken } from '../../local/tokens';
 
@@ -18,21 +19,38 @@ let viewerToken: string;
 /** The functions' structured log lines (Powertools writes JSON to stdout), captured instead of printed. */
 const logLines: Array<Record<string, unknown>> = [];
 const writeStdout = process.stdout.write.bind(process.stdout);
-jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) => {
+// process.stdout is the real stream, shared with the test files that run after this one: restored in afterAll.
+const stdoutSpy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) => {
   const text = chunk.toString();
   if (!text.startsWith('{"level"')) return writeStdout(chunk, ...rest);
-  for (const line of text.trim().split('\n')) logLines.push(JSON.parse(line));
+  for (const line of text.trim().split('\n')) {
+    try {
+      logLines.push(JSON.parse(line));
+    } catch {
+      writeStdout(`${line}\n`);
+    }
+  }
   return true;
 }) as typeof process.stdout.write);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'audit-ingest-'));
   // A short authorizer cache, so that a revoked key is refused within the test.
-  stack = await startLocalStack({ port: 0, dataDir, ingestApiKey: API_KEY, authorizerCacheSeconds: 1, log: () => undefined });
+  // A per-app limit far above what the concurrency tests send in one second: they test storage, not throttling
+  // (the 429 path is tested in test/unit/ingest-handler.test.ts).
+  stack = await startLocalStack({
+    port: 0,
+    dataDir,
+    ingestApiKey: API_KEY,
+    authorizerCacheSeconds: 1,
+    config: { ...DEFAULT_CONFIG, defaultAppRateLimit: 100_000 },
+    log: () => undefined,
+  });
   viewerToken = await issueLocalToken(dataDir, { role: 'viewer' });
 }, 60_000);
 
 afterAll(async () => {
+  stdoutSpy.mockRestore();
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
