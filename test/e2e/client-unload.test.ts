@@ -77,7 +77,7 @@ it('delivers queued events when the page is left, from another origin, redacted'
 
   await page.goto(`${pagesUrl}/elsewhere`); // pagehide: the client sends with keepalive
 
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   let stored: Array<{ status: number; json?: any }> = [];
   while (Date.now() < deadline) {
     stored = await Promise.all(ids.map((id) => readEvent(id, token)));

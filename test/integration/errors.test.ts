@@ -13,7 +13,7 @@ import { fingerprintOf } from '../../lambdas/core/fingerprint';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { issueLocalToken } from '../../local/tokens';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 const API_KEY = 'errors-test-ingest-key';
 let stack: LocalStack;
@@ -61,7 +61,8 @@ async function api(method: string, path: string, token: string | undefined, body
   return { status: response.status, json: text ? JSON.parse(text) : undefined };
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 25_000): Promise<T> {
+// Generous: under a full CI run the stream consumers' transactions in DynamoDB Local conflict and retry with backoff.
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 75_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

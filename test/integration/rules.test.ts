@@ -19,7 +19,7 @@ import { invokeHandler } from '../../local/invocations';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { issueLocalToken } from '../../local/tokens';
 
-jest.setTimeout(30_000);
+jest.setTimeout(60_000);
 
 const API_KEY = 'integration-test-rules-key';
 let stack: LocalStack;
@@ -81,7 +81,7 @@ async function api(method: string, path: string, token: string, body?: unknown) 
 
 const notificationsOf = async (query: string) => (await api('GET', `/v1/notifications?${query}`, viewer)).json as { items: any[]; unreadCount: number };
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
