@@ -105,6 +105,18 @@ export const QUERY_FUNCTION = {
 } as const satisfies FunctionDeclaration;
 
 /**
+ * What running the rule engine takes (the rule function, and the error
+ * tracker, which notifies through the same engine): read the rules and
+ * create the defaults once, keep windows and throttles, write notifications.
+ */
+const RULE_ENGINE_ACCESS = [
+  { table: RULES_TABLE, actions: ['dynamodb:Scan', 'dynamodb:PutItem'] },
+  // Windows and throttles: conditional PutItem on a version; silence rules' "last seen": conditional UpdateItem.
+  { table: COUNTERS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+  { table: NOTIFICATIONS_TABLE, actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+] as const satisfies readonly TableAccess[];
+
+/**
  * The rule engine, on the events stream (lib/declarations/streams.ts). It
  * reads the rules (and creates the defaults once: conditional PutItem),
  * keeps per-rule windows and throttles in Counters (conditional writes on a
@@ -117,12 +129,7 @@ export const RULES_FUNCTION = {
   description: 'Events stream: evaluates alert rules and sends notifications (SNS email/SMS)',
   memoryMb: 512,
   timeoutSeconds: 60,
-  access: [
-    { table: RULES_TABLE, actions: ['dynamodb:Scan', 'dynamodb:PutItem'] },
-    // Windows and throttles: conditional PutItem on a version; silence rules' "last seen": conditional UpdateItem.
-    { table: COUNTERS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
-    { table: NOTIFICATIONS_TABLE, actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
-  ],
+  access: RULE_ENGINE_ACCESS,
 } as const satisfies FunctionDeclaration;
 
 /**
@@ -280,12 +287,7 @@ export const ERROR_TRACKER_FUNCTION = {
   description: 'Events stream: groups errors by fingerprint (counts, users, histogram) and notifies on new and regressed groups',
   memoryMb: 512,
   timeoutSeconds: 60,
-  access: [
-    { table: ERROR_GROUPS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
-    { table: RULES_TABLE, actions: ['dynamodb:Scan', 'dynamodb:PutItem'] },
-    { table: COUNTERS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
-    { table: NOTIFICATIONS_TABLE, actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
-  ],
+  access: [{ table: ERROR_GROUPS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] }, ...RULE_ENGINE_ACCESS],
 } as const satisfies FunctionDeclaration;
 
 /**
