@@ -15,6 +15,8 @@ async function main(): Promise<void> {
   console.log(`
 Audit trail is running at ${stack.url}  (Ctrl-C stops it; data stays in ${stack.dataDir})
 
+  Admin SPA   ${stack.url}/#token=<token>   (a token: npm run -s token -- --role admin)
+  Sample data npm run seed
   Health      curl ${stack.url}/v1/health
   Send        curl -X POST ${stack.url}/v1/events -H 'content-type: application/json' \\
                 -H 'x-api-key: ${options.ingestApiKey}' -d '{"type":"user.login.failed","actor":{"userId":"u-42"}}'

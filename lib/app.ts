@@ -3,6 +3,14 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { AuditTrailStack } from './audit-trail-stack';
 import { resolveConfig } from './config';
 
+export interface BuildAppOptions {
+  /**
+   * A finished build of the admin SPA (index.html at its root) to deploy instead of building frontend/ during
+   * synthesis. Tests pass a stub (test/fixtures/admin-site) so that no synthesis runs Vite.
+   */
+  adminSiteBuild?: string;
+}
+
 export interface AuditTrailApp {
   app: App;
   stack: AuditTrailStack;
@@ -13,7 +21,7 @@ export interface AuditTrailApp {
  * the same app. Under the CDK CLI the context (cdk.json, `-c`) reaches the
  * App through the environment; tests pass cdk.json's context explicitly.
  */
-export function buildApp(props: AppProps = {}): AuditTrailApp {
+export function buildApp(props: AppProps = {}, options: BuildAppOptions = {}): AuditTrailApp {
   const app = new App(props);
   const config = resolveConfig(parseIfString(app.node.tryGetContext('auditTrail')));
 
@@ -22,6 +30,7 @@ export function buildApp(props: AppProps = {}): AuditTrailApp {
   const stack = new AuditTrailStack(app, 'AuditTrail', {
     config,
     description: 'Audit trail: event ingestion, storage and query API',
+    ...(options.adminSiteBuild ? { adminSiteBuild: options.adminSiteBuild } : {}),
     // Environment-agnostic unless the CLI knows the account and region.
     ...(account && region ? { env: { account, region } } : {}),
   });

@@ -2,6 +2,8 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AuditTrailConfig } from './config';
 import { AdminAuth } from './constructs/admin-auth';
+import { AdminSite } from './constructs/admin-site';
+import { ERROR_TRACKER_FUNCTION, RULES_FUNCTION, SILENCE_FUNCTION } from './declarations/functions';
 import { Archive } from './constructs/archive';
 import { TableBackups } from './constructs/backups';
 import { AuditApi } from './constructs/api';
@@ -13,8 +15,13 @@ import { Monitoring } from './constructs/monitoring';
 import { RulesEngine } from './constructs/rules-engine';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 
+/** The functions that send notifications (the rule engine runs in each), and so put links to the admin site in them. */
+const NOTIFYING_FUNCTIONS = [RULES_FUNCTION, SILENCE_FUNCTION, ERROR_TRACKER_FUNCTION];
+
 export interface AuditTrailStackProps extends StackProps {
   readonly config: AuditTrailConfig;
+  /** A finished build of the admin SPA to deploy as is; absent, synthesis builds frontend/ (AdminSiteProps.prebuilt). */
+  readonly adminSiteBuild?: string;
 }
 
 /** The audit trail on AWS. Composition only: each concern is one construct under lib/constructs/. */
@@ -29,13 +36,15 @@ export class AuditTrailStack extends Stack {
   readonly exports: Exports;
   readonly archive: Archive;
   readonly backups: TableBackups;
+  readonly adminSite: AdminSite;
 
   constructor(scope: Construct, id: string, props: AuditTrailStackProps) {
     super(scope, id, props);
     const { config } = props;
 
     this.eventStore = new EventStore(this, 'EventStore', { removalPolicy: config.removalPolicy });
-    this.adminAuth = new AdminAuth(this, 'AdminAuth');
+    // The pool, groups and hosted sign-in domain; the SPA's client comes with the admin site (its URL is the callback).
+    this.adminAuth = new AdminAuth(this, 'AdminAuth', { domainPrefix: config.adminSite.domainPrefix });
     this.api = new AuditApi(this, 'Api', { config, eventStore: this.eventStore, adminAuth: this.adminAuth });
     // Before monitoring, which watches every function the API construct built (the rule function included).
     this.rulesEngine = new RulesEngine(this, 'RulesEngine', { notifications: config.notifications, eventStore: this.eventStore, api: this.api });
@@ -60,6 +69,21 @@ export class AuditTrailStack extends Stack {
       rulesEngine: this.rulesEngine,
       notifications: config.notifications,
     });
+    // The admin SPA (issue 7): S3 behind CloudFront, with the API under /v1/* of the same distribution, and the SPA's
+    // Cognito client (callback: the distribution's URL). Its buckets log access to the archive's access-log bucket.
+    this.adminSite = new AdminSite(this, 'AdminSite', {
+      settings: config.adminSite,
+      removalPolicy: config.removalPolicy,
+      api: this.api,
+      adminAuth: this.adminAuth,
+      accessLogs: this.archive.accessLogs,
+      ...(props.adminSiteBuild ? { prebuilt: props.adminSiteBuild } : {}),
+    });
+    // Links in notification messages point at this admin site unless the config names another. Only the functions
+    // that compose messages get it: they are not API integrations, so this adds no dependency cycle.
+    if (!config.notifications.adminUrl) {
+      for (const declaration of NOTIFYING_FUNCTIONS) this.api.functions.get(declaration.id)?.addEnvironment('ADMIN_URL', this.adminSite.url);
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       functions: this.api.functions,
       api: this.api.api,
@@ -88,6 +112,8 @@ export class AuditTrailStack extends Stack {
     new CfnOutput(this, 'BackupBucketName', { value: this.backups.bucket.bucketName, description: 'DynamoDB exports of the events table' });
     new CfnOutput(this, 'ArchiveStateTableName', { value: this.eventStore.table('ArchiveState').tableName, description: 'The digest chain head (ARCHIVE_STATE_TABLE)' });
     new CfnOutput(this, 'EventsTableName', { value: this.eventStore.events.tableName, description: 'The events table (EVENTS_TABLE, for restore)' });
+    new CfnOutput(this, 'AdminUrl', { value: this.adminSite.url, description: 'The admin SPA (CloudFront); the API is also under its /v1/' });
+    new CfnOutput(this, 'AdminSiteBucketName', { value: this.adminSite.bucket.bucketName, description: 'The built admin SPA and its config.json' });
     new CfnOutput(this, 'OpsAlarmsTopicArn', { value: this.monitoring.alarmTopic.topicArn, description: 'Subscribe the people on call here' });
   }
 }

@@ -1,6 +1,7 @@
 import type { FunctionEnvironment } from '../lambdas/core/settings';
 import { checkArchiveConfig, checkBackupConfig, DEFAULT_ARCHIVE_CONFIG, DEFAULT_BACKUP_CONFIG, type ArchiveConfig, type BackupConfig } from './archive-config';
 import { checkExportsConfig, DEFAULT_EXPORTS_CONFIG, type ExportsConfig } from './exports-config';
+import { checkAdminSiteSettings, DEFAULT_ADMIN_SITE_SETTINGS, type AdminSiteSettings } from './admin-site-config';
 import { DEFAULT_RETENTION_DAYS, type RetentionDays } from '../lambdas/core/event-keys';
 import type { RedactionPattern } from '../lambdas/core/redact';
 import { createRegistry, EVENT_TYPE_PATTERN, type UnknownTypePolicy } from '../lambdas/core/registry';
@@ -44,6 +45,8 @@ export interface AuditTrailConfig {
   backup: BackupConfig;
   /** Exports (issue 3): days kept, download link lifetime (lib/exports-config.ts, docs/query-api.md). */
   exports: ExportsConfig;
+  /** The admin SPA on CloudFront: Cognito's hosted sign-in domain prefix, extra sign-in return URLs (lib/admin-site-config.ts). */
+  adminSite: AdminSiteSettings;
 }
 
 export interface NotificationsConfig {
@@ -68,6 +71,7 @@ export const DEFAULT_CONFIG: AuditTrailConfig = {
   archive: DEFAULT_ARCHIVE_CONFIG,
   backup: DEFAULT_BACKUP_CONFIG,
   exports: DEFAULT_EXPORTS_CONFIG,
+  adminSite: DEFAULT_ADMIN_SITE_SETTINGS,
 };
 
 /**
@@ -87,6 +91,7 @@ export function resolveConfig(context: unknown): AuditTrailConfig {
     archive: { ...DEFAULT_ARCHIVE_CONFIG, ...given.archive },
     backup: { ...DEFAULT_BACKUP_CONFIG, ...given.backup },
     exports: { ...DEFAULT_EXPORTS_CONFIG, ...given.exports },
+    adminSite: { ...DEFAULT_ADMIN_SITE_SETTINGS, ...given.adminSite },
   };
   checkNotifications(config.notifications);
   if (config.unknownEventTypes !== 'accept' && config.unknownEventTypes !== 'reject') {
@@ -105,6 +110,7 @@ export function resolveConfig(context: unknown): AuditTrailConfig {
   checkArchiveConfig(config.archive, config.retentionDays);
   checkBackupConfig(config.backup);
   checkExportsConfig(config.exports);
+  checkAdminSiteSettings(config.adminSite);
   createRegistry(config.eventTypes);
   createRedactor({ extraPatterns: config.redactionPatterns, extraKeys: config.redactionKeys });
   return config;

@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG, functionEnvironment, type AuditTrailConfig } from '../l
 import { APP_KEY_AUTHORIZER_FUNCTION } from '../lib/declarations/functions';
 import { ROUTES } from '../lib/declarations/routes';
 import { TABLES } from '../lib/declarations/tables';
+import { adminSiteFallback } from './admin-site';
 import { createLocalApi, listen, type LambdaHandler } from './api-gateway';
 import { localAwsClientConfig, startDynamoDbLocal } from './dynamodb-local';
 import { prepareLocalArchive } from './archive';
@@ -123,6 +124,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const schedules = await startSchedules({ log });
     stops.push(() => schedules.stop());
 
+    const adminSite = adminSiteFallback();
     let ready = false;
     const server = createLocalApi({
       routes: ROUTES,
@@ -131,8 +133,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       verifyBearer: localTokenVerifier(options.dataDir),
       authorizerCacheSeconds: options.authorizerCacheSeconds,
       isReady: () => ready,
-      // Export download links (presigned, checked and served like S3's).
-      fallback: localExports.fallback,
+      // Export download links (presigned, checked and served like S3's), then the admin SPA at `/`.
+      fallback: async (req, res) => (await localExports.fallback(req, res)) || (await adminSite(req, res)),
     });
     const port = await listen(server, options.port);
     stops.push(

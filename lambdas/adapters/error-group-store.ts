@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ERROR_GROUPS_TABLE } from '../../lib/declarations/tables';
 import {
   MARKER_RETENTION_SECONDS,
@@ -15,6 +15,10 @@ import { documentClient, tableName } from './dynamodb';
 
 export const markerKey = (eventId: string) => ({ pk: `E#${eventId}` });
 
+/** BatchGetItem's limit of keys per call: a list page (≤ MAX_ERROR_LIST_LIMIT = 100) is one call. */
+export const MAX_HISTOGRAM_KEYS = 100;
+const MAX_BATCH_ROUNDS = 4;
+
 /** A group item's list view, as the status indexes project it. */
 export type ErrorGroupListItem = Partial<ErrorGroup> & { id: string };
 
@@ -28,6 +32,7 @@ export class DynamoErrorGroupStore implements ErrorGroupStore {
   constructor(
     private readonly client: DynamoDBDocumentClient = documentClient(),
     private readonly table: string = tableName(ERROR_GROUPS_TABLE.envVar),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {}
 
   async get(id: string): Promise<ErrorGroup | undefined> {
@@ -136,6 +141,31 @@ export class DynamoErrorGroupStore implements ErrorGroupStore {
       return { id: String(pk), ...rest } as ErrorGroupListItem;
     });
     return { items, ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}) };
+  }
+
+  /**
+   * The hourly histograms of a page of groups (the status indexes do not
+   * project `hist`): one BatchGetItem, eventually consistent, projecting only
+   * the key and the map. Keys DynamoDB leaves unprocessed (throttling) are
+   * asked again a few times; a group still missing then, or gone (expired),
+   * is absent from the result rather than failing the page.
+   */
+  async histograms(ids: readonly string[]): Promise<Map<string, Record<string, number>>> {
+    const unique = [...new Set(ids)];
+    if (unique.length > MAX_HISTOGRAM_KEYS) throw new Error(`histograms: at most ${MAX_HISTOGRAM_KEYS} ids per call, not ${unique.length}`);
+    const found = new Map<string, Record<string, number>>();
+    let keys: Record<string, unknown>[] = unique.map((pk) => ({ pk }));
+    for (let round = 0; keys.length > 0 && round < MAX_BATCH_ROUNDS; round++) {
+      if (round > 0) await this.sleep(25 * 2 ** round);
+      const result = await this.client.send(
+        new BatchGetCommand({
+          RequestItems: { [this.table]: { Keys: keys, ProjectionExpression: '#pk, #hist', ExpressionAttributeNames: { '#pk': 'pk', '#hist': 'hist' } } },
+        }),
+      );
+      for (const item of result.Responses?.[this.table] ?? []) found.set(String(item.pk), (item.hist ?? {}) as Record<string, number>);
+      keys = (result.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+    }
+    return found;
   }
 
   /**

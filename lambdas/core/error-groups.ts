@@ -45,6 +45,8 @@ export const USER_SKETCH_CAP = 96;
 export const MAX_ENDPOINTS = 20;
 /** The hourly histogram covers this many hours back from now (7 days); older hours are pruned. */
 export const HISTOGRAM_HOURS = 7 * 24;
+/** The list's sparkline covers this many hours back from now (a tail of the histogram). */
+export const SPARKLINE_HOURS = 24;
 /** A group nobody saw for this long expires (TTL); if the failure comes back it is a new group. */
 export const GROUP_RETENTION_DAYS = 400;
 /** The stream keeps records 24 hours, so no redelivery comes later than that; markers outlive it with margin. */
@@ -374,6 +376,16 @@ export function denseHistogram(hist: Record<string, number>, now: Date): { start
     out.push({ start: new Date(start).toISOString(), count: hist[hourKeyOf(start)] ?? 0 });
   }
   return out;
+}
+
+/**
+ * The list's sparkline: the last `hours` hourly counts up to this hour,
+ * oldest first, zeros included (the tail of denseHistogram, as bare numbers:
+ * a list row needs the shape, not the times).
+ */
+export function sparkline(hist: Record<string, number>, now: Date, hours: number = SPARKLINE_HOURS): number[] {
+  const hour = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
+  return Array.from({ length: hours }, (_, i) => hist[hourKeyOf(hour - (hours - 1 - i) * HOUR_MS)] ?? 0);
 }
 
 function expiryFor(lastSeen: string, now: Date): number {

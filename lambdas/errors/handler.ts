@@ -12,6 +12,7 @@ import {
   parseErrorListQuery,
   parseGroupId,
   sampleEventIds,
+  sparkline,
 } from '../core/error-groups';
 import { adminRequestOf } from '../shared/admin-request';
 import { bodyText, httpHandler, json, logger } from '../shared/http';
@@ -38,12 +39,23 @@ export const handler = httpHandler(async (event) => {
   return route.run(event, principal);
 });
 
-/** `GET /v1/errors?status=unresolved&sort=lastSeen|count&limit=25&cursor=`. */
+/**
+ * `GET /v1/errors?status=unresolved&sort=lastSeen|count&limit=25&cursor=`: a
+ * page of one status index, each group with its `sparkline` (the last 24
+ * hourly counts) from one BatchGetItem of the page's histograms.
+ */
 async function listGroups(event: APIGatewayProxyEvent) {
   const request = parseErrorListQuery(event.queryStringParameters ?? {});
   const page = await groups.list(request);
-  logger.info('error groups listed', { status: request.status, sort: request.sort, returned: page.items.length, more: page.next !== undefined });
-  return json(200, { items: page.items, ...(page.next ? { cursor: encodeErrorCursor(page.next) } : {}) });
+  const histograms = page.items.length > 0 ? await groups.histograms(page.items.map((item) => item.id)) : new Map<string, Record<string, number>>();
+  const now = new Date();
+  // A group whose histogram could not be read (still throttled) has no sparkline rather than a false flat one.
+  const items = page.items.map((item) => {
+    const hist = histograms.get(item.id);
+    return hist ? { ...item, sparkline: sparkline(hist, now) } : item;
+  });
+  logger.info('error groups listed', { status: request.status, sort: request.sort, returned: items.length, more: page.next !== undefined });
+  return json(200, { items, ...(page.next ? { cursor: encodeErrorCursor(page.next) } : {}) });
 }
 
 /** `GET /v1/errors/{id}`: the group, and its sample occurrences newest first (read by id). */

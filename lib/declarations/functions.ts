@@ -291,8 +291,9 @@ export const ERROR_TRACKER_FUNCTION = {
 } as const satisfies FunctionDeclaration;
 
 /**
- * The errors API (issue 5): lists groups (Query on the two status indexes),
- * reads one (GetItem) with its sample events (BatchGetItem on the events
+ * The errors API (issue 5): lists groups (Query on the two status indexes,
+ * plus one BatchGetItem of the page's histograms for the sparklines), reads
+ * one (GetItem) with its sample events (BatchGetItem on the events
  * table, never its indexes), and changes a group's status (conditional
  * UpdateItem), recorded as an admin.error_group.changed event (create-only
  * PutItem on events, like every admin action).
@@ -305,7 +306,7 @@ export const ERRORS_FUNCTION = {
   timeoutSeconds: 29,
   access: [
     { table: ERROR_GROUPS_TABLE, actions: ['dynamodb:Query'], indexes: true },
-    { table: ERROR_GROUPS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+    { table: ERROR_GROUPS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'] },
     { table: EVENTS_TABLE, actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] },
   ],
 } as const satisfies FunctionDeclaration;

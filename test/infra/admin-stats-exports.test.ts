@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { buildApp, type AuditTrailApp } from '../../lib/app';
+import type { AuditTrailApp } from '../../lib/app';
+import { buildTestApp } from '../helpers/test-app';
 import { ADMIN_FUNCTION, EXPORT_FUNCTION, QUERY_FUNCTION, STATS_FUNCTION, type FunctionDeclaration } from '../../lib/declarations/functions';
 import { ROUTES } from '../../lib/declarations/routes';
 import { STATS_STREAM } from '../../lib/declarations/streams';
@@ -23,7 +24,7 @@ let template: Template;
 
 beforeAll(() => {
   // A non-default retention, to see configuration reach the lifecycle rule and the function.
-  built = buildApp({ context: { ...cdkJson.context, auditTrail: { ...cdkJson.context.auditTrail, exports: { retentionDays: 30, linkExpirySeconds: 600 } } } });
+  built = buildTestApp({ context: { ...cdkJson.context, auditTrail: { ...cdkJson.context.auditTrail, exports: { retentionDays: 30, linkExpirySeconds: 600 } } } });
   template = Template.fromStack(built.stack);
 });
 
@@ -123,8 +124,8 @@ describe('exports bucket', () => {
 
   test('a link longer than an hour or a retention outside 1–365 days fails synthesis', () => {
     const context = (exports: unknown) => ({ ...cdkJson.context, auditTrail: { ...cdkJson.context.auditTrail, exports } });
-    expect(() => buildApp({ context: context({ linkExpirySeconds: 7200 }) })).toThrow(/linkExpirySeconds/);
-    expect(() => buildApp({ context: context({ retentionDays: 0 }) })).toThrow(/retentionDays/);
+    expect(() => buildTestApp({ context: context({ linkExpirySeconds: 7200 }) })).toThrow(/linkExpirySeconds/);
+    expect(() => buildTestApp({ context: context({ retentionDays: 0 }) })).toThrow(/retentionDays/);
   });
 });
 

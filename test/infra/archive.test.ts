@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { buildApp, type AuditTrailApp } from '../../lib/app';
+import type { AuditTrailApp } from '../../lib/app';
+import { buildTestApp } from '../helpers/test-app';
 import { DEFAULT_CONFIG, resolveConfig } from '../../lib/config';
 import { ARCHIVE_FUNCTION, BACKUP_FUNCTION, FUNCTIONS } from '../../lib/declarations/functions';
 import { ARCHIVE_STREAM } from '../../lib/declarations/streams';
@@ -23,7 +24,7 @@ let built: AuditTrailApp;
 let template: Template;
 
 beforeAll(() => {
-  built = buildApp({ context: cdkJson.context });
+  built = buildTestApp({ context: cdkJson.context });
   template = Template.fromStack(built.stack);
 });
 
@@ -88,7 +89,7 @@ describe('archive bucket', () => {
     const config = resolveConfig({
       archive: { objectLockMode: 'COMPLIANCE', objectLockDays: 2555, transitions: [{ storageClass: 'STANDARD_IA', afterDays: 30 }, { storageClass: 'DEEP_ARCHIVE', afterDays: 365 }], expireAfterDays: 3650 },
     });
-    const app = buildApp({ context: { ...cdkJson.context, auditTrail: config } });
+    const app = buildTestApp({ context: { ...cdkJson.context, auditTrail: config } });
     const bucket = Template.fromStack(app.stack).toJSON().Resources[logicalId(app.stack.archive.bucket)].Properties;
     expect(bucket.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({ Mode: 'COMPLIANCE', Days: 2555 });
     expect(bucket.LifecycleConfiguration.Rules).toContainEqual(

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { buildApp, type AuditTrailApp } from '../../lib/app';
+import type { AuditTrailApp } from '../../lib/app';
+import { buildTestApp } from '../helpers/test-app';
 import { ERRORS_FUNCTION, ERROR_TRACKER_FUNCTION, type FunctionDeclaration } from '../../lib/declarations/functions';
 import { ROUTES } from '../../lib/declarations/routes';
 import { ERRORS_STREAM } from '../../lib/declarations/streams';
@@ -28,7 +29,7 @@ beforeAll(() => {
     ...cdkJson.context,
     auditTrail: { ...cdkJson.context.auditTrail, notifications: { ...cdkJson.context.auditTrail.notifications, webhooks: ['https://hooks.example.com/T000/B000'] } },
   };
-  built = buildApp({ context });
+  built = buildTestApp({ context });
   template = Template.fromStack(built.stack);
 });
 
@@ -181,12 +182,13 @@ describe('the errors API', () => {
     }
   });
 
-  test('least privilege: groups by id, by index and one update; events by id and create-only admin events; nothing to publish', () => {
+  test('least privilege: groups by id (one, or a list page’s histograms), by index and one update; events by id and create-only admin events; nothing to publish', () => {
     expect(dynamoGrants(ERRORS_FUNCTION)).toEqual(
       [
         'dynamodb:Query on ErrorGroups',
         'dynamodb:Query on ErrorGroups/index/*',
         'dynamodb:GetItem on ErrorGroups',
+        'dynamodb:BatchGetItem on ErrorGroups',
         'dynamodb:UpdateItem on ErrorGroups',
         'dynamodb:BatchGetItem on Events',
         'dynamodb:PutItem on Events',

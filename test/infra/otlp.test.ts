@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { buildApp, type AuditTrailApp } from '../../lib/app';
+import type { AuditTrailApp } from '../../lib/app';
+import { buildTestApp } from '../helpers/test-app';
 import { OTLP_LOGS_FUNCTION } from '../../lib/declarations/functions';
 import { BINARY_MEDIA_TYPES } from '../../lib/declarations/routes';
 import { COUNTERS_TABLE, EVENTS_TABLE } from '../../lib/declarations/tables';
@@ -15,7 +16,7 @@ let template: Template;
 
 beforeAll(() => {
   const cdkJson = JSON.parse(readFileSync(path.resolve(__dirname, '../../cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  built = buildApp({ context: cdkJson.context });
+  built = buildTestApp({ context: cdkJson.context });
   template = Template.fromStack(built.stack);
 });
 

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { buildApp, type AuditTrailApp } from '../../lib/app';
+import type { AuditTrailApp } from '../../lib/app';
+import { buildTestApp } from '../helpers/test-app';
 import { ERROR_TRACKER_FUNCTION, NOTIFICATIONS_FUNCTION, RULES_FUNCTION, SILENCE_FUNCTION, type FunctionDeclaration } from '../../lib/declarations/functions';
 import { ROUTES } from '../../lib/declarations/routes';
 import { RULES_STREAM, STREAM_CONSUMERS } from '../../lib/declarations/streams';
@@ -27,7 +28,7 @@ beforeAll(() => {
     ...cdkJson.context,
     auditTrail: { ...cdkJson.context.auditTrail, notifications: { emails: ['oncall@example.com', 'security@example.com'], phones: ['+14155550100'], webhooks: ['https://hooks.example.com/T000/B000'], adminUrl: 'https://audit.example.com' } },
   };
-  built = buildApp({ context });
+  built = buildTestApp({ context });
   template = Template.fromStack(built.stack);
 });
 

@@ -36,6 +36,7 @@ import { toLambdaRecord } from '../../local/streams';
 import { ensureTable } from '../../local/tables';
 import { resolveArchiveTarget } from '../../scripts/archive-target';
 import { streamRecords } from '../helpers/archive-memory';
+import { captureFunctionLogs } from '../helpers/function-logs';
 
 jest.setTimeout(60_000);
 
@@ -51,10 +52,8 @@ const accepted: string[] = [];
 const userEnv = { ...process.env };
 const startedAt = Date.now();
 
-// The functions' structured log lines (Powertools JSON on stdout) are kept out of the test output.
-const writeStdout = process.stdout.write.bind(process.stdout);
-jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) =>
-  chunk.toString().startsWith('{"level"') ? true : writeStdout(chunk, ...rest)) as typeof process.stdout.write);
+// The functions' structured log lines are kept out of the test output.
+captureFunctionLogs();
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'audit-archive-'));
@@ -406,4 +405,3 @@ function lambdaContext(): Context {
 }
 
 // The spies above replace methods of the real process.stdout (and console), shared with the test files that run next.
-afterAll(() => jest.restoreAllMocks());

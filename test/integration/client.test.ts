@@ -15,6 +15,7 @@ import { createClient, unregistered, type ClientOptions } from '../../client/src
 import { fileStorage } from '../../client/src/node';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { issueLocalToken } from '../../local/tokens';
+import { captureFunctionLogs } from '../helpers/function-logs';
 
 const API_KEY = 'integration-test-client-key';
 const run = randomBytes(4).toString('hex');
@@ -23,9 +24,8 @@ let dataDir: string;
 let viewerToken: string;
 const warnings: string[] = [];
 
-const writeStdout = process.stdout.write.bind(process.stdout);
-jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) =>
-  chunk.toString().startsWith('{"level"') ? true : writeStdout(chunk, ...rest)) as typeof process.stdout.write);
+// The functions' structured log lines are kept out of the test output.
+captureFunctionLogs();
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'audit-client-it-'));
@@ -155,4 +155,3 @@ it('stores identical events logged within the window once, with their count', as
 }, 60_000);
 
 // The spies above replace methods of the real process.stdout (and console), shared with the test files that run next.
-afterAll(() => jest.restoreAllMocks());

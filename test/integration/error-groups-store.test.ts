@@ -16,7 +16,7 @@ import { ensureTable } from '../../local/tables';
 import { DynamoErrorGroupStore, markerKey } from '../../lambdas/adapters/error-group-store';
 import type { AuditEvent } from '../../lambdas/core/event';
 import { ErrorTracker, groupErrors, type TrackedGroup } from '../../lambdas/core/error-tracker';
-import { SAMPLE_CAP, SAMPLE_EVENTS, USER_SKETCH_CAP, hourKey } from '../../lambdas/core/error-groups';
+import { SAMPLE_CAP, SAMPLE_EVENTS, SPARKLINE_HOURS, USER_SKETCH_CAP, denseHistogram, hourKey, sparkline } from '../../lambdas/core/error-groups';
 
 jest.setTimeout(60_000);
 
@@ -206,4 +206,15 @@ test('bounded parts stay bounded: samples, user sketch, endpoints, histogram hou
   expect(Object.keys(group.hist).length).toBe(hours);
   expect(Object.values(group.hist).reduce((a, b) => a + b, 0)).toBe(300);
   expect(group.hist[hourKey(new Date(Date.now() - 60_000).toISOString())]).toBe(10);
+
+  // The list's histograms: one BatchGetItem, the key and the map only; unknown ids are simply absent.
+  const unknown = 'f'.repeat(16);
+  const histograms = await store.histograms([outcome.id, unknown, outcome.id]);
+  expect([...histograms.keys()]).toEqual([outcome.id]);
+  expect(histograms.get(outcome.id)).toEqual(group.hist);
+  const now = new Date();
+  const line = sparkline(histograms.get(outcome.id)!, now);
+  expect(line).toEqual(denseHistogram(group.hist, now).slice(-SPARKLINE_HOURS).map((bucket) => bucket.count));
+  expect(line.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(230); // 10 an hour (the current one may still be empty)
+  await expect(store.histograms(Array.from({ length: 101 }, (_, i) => i.toString(16).padStart(16, '0')))).rejects.toThrow(/at most 100/);
 });

@@ -161,6 +161,11 @@ describe('grouping', () => {
     expect(list.status).toBe(200);
     expect(list.json.items.map((g: { id: string }) => g.id)).toEqual([checkoutGroup, otherGroup]);
     expect(list.json.items[0]).toMatchObject({ count: 20, title: group.title, status: 'unresolved', lastSeen: group.lastSeen });
+    // Each row's sparkline (one BatchGetItem of the page's histograms): the last 24 hours, oldest first, this hour last.
+    expect(list.json.items[0].sparkline).toEqual(group.histogram.buckets.slice(-24).map((b: { count: number }) => b.count));
+    expect(list.json.items[0].sparkline.reduce((sum: number, n: number) => sum + n, 0)).toBe(20);
+    expect(list.json.items[1].sparkline).toHaveLength(24);
+    expect(list.json.items[1].sparkline.reduce((sum: number, n: number) => sum + n, 0)).toBe(3);
     const byLastSeen = await api('GET', '/v1/errors', viewer);
     expect(byLastSeen.json.items.map((g: { id: string }) => g.id)).toEqual([otherGroup, checkoutGroup]);
     // Pages of one, with a cursor.

@@ -11,27 +11,14 @@ import { ulid } from 'ulidx';
 import { DEFAULT_CONFIG } from '../../lib/config';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { issueLocalToken } from '../../local/tokens';
+import { captureFunctionLogs } from '../helpers/function-logs';
 
 const API_KEY = 'integration-test-ingest-key';
 let stack: LocalStack;
 let dataDir: string;
 let viewerToken: string;
-/** The functions' structured log lines (Powertools writes JSON to stdout), captured instead of printed. */
-const logLines: Array<Record<string, unknown>> = [];
-const writeStdout = process.stdout.write.bind(process.stdout);
-// process.stdout is the real stream, shared with the test files that run after this one: restored in afterAll.
-const stdoutSpy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) => {
-  const text = chunk.toString();
-  if (!text.startsWith('{"level"')) return writeStdout(chunk, ...rest);
-  for (const line of text.trim().split('\n')) {
-    try {
-      logLines.push(JSON.parse(line));
-    } catch {
-      writeStdout(`${line}\n`);
-    }
-  }
-  return true;
-}) as typeof process.stdout.write);
+/** The functions' structured log lines, captured instead of printed. */
+const logLines = captureFunctionLogs();
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'audit-ingest-'));
@@ -50,7 +37,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  stdoutSpy.mockRestore();
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });

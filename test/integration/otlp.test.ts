@@ -19,6 +19,7 @@ import { camelCaseKeys } from '../../lambdas/core/otlp';
 import { encodeExportLogsRequest } from '../../lambdas/otlp/protobuf';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { issueLocalToken } from '../../local/tokens';
+import { captureFunctionLogs } from '../helpers/function-logs';
 
 const API_KEY = 'integration-test-otlp-key';
 let stack: LocalStack;
@@ -29,9 +30,8 @@ const run = randomBytes(4).toString('hex');
 // The functions' JSON log lines go to stdout, and the critical test records make the default rules
 // "send" alerts to the local outbox (printed): keep the test output readable.
 jest.spyOn(console, 'log').mockImplementation(() => undefined);
-const writeStdout = process.stdout.write.bind(process.stdout);
-jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) =>
-  chunk.toString().startsWith('{"level"') ? true : writeStdout(chunk, ...rest)) as typeof process.stdout.write);
+// The functions' structured log lines are kept out of the test output.
+captureFunctionLogs();
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'audit-otlp-'));

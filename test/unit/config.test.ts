@@ -34,6 +34,19 @@ describe('configuration from cdk.json context to the functions', () => {
     expect(() => resolveConfig({ defaultAppRateLimit: -1 })).toThrow(/defaultAppRateLimit/);
   });
 
+  it('takes the admin site settings, with defaults, and refuses a sign-in domain prefix or callback URL Cognito would refuse', () => {
+    expect(resolveConfig({}).adminSite).toEqual({ domainPrefix: '', extraCallbackUrls: [] });
+    expect(resolveConfig({ adminSite: { domainPrefix: 'acme-audit-7' } }).adminSite).toEqual({ domainPrefix: 'acme-audit-7', extraCallbackUrls: [] });
+    expect(resolveConfig({ adminSite: { extraCallbackUrls: ['http://localhost:5173/', 'https://admin.example.com/'] } }).adminSite.extraCallbackUrls).toHaveLength(2);
+    for (const domainPrefix of ['Acme', 'acme_audit', '-acme', 'acme-', 'my-cognito-login', 'aws-audit', 'x'.repeat(64), 7]) {
+      expect(() => resolveConfig({ adminSite: { domainPrefix } })).toThrow(/adminSite.domainPrefix/);
+    }
+    for (const url of ['http://admin.example.com/', 'https://admin.example.com/#/', 'ftp://x', '', 42]) {
+      expect(() => resolveConfig({ adminSite: { extraCallbackUrls: [url] } })).toThrow(/adminSite.extraCallbackUrls/);
+    }
+    expect(() => resolveConfig({ adminSite: { extraCallbackUrls: 'https://admin.example.com/' } })).toThrow(/adminSite.extraCallbackUrls/);
+  });
+
   it('refuses malformed environment values at cold start rather than guessing', () => {
     expect(() => ingestSettingsFromEnv({ UNKNOWN_EVENT_TYPES: 'sometimes' })).toThrow(/UNKNOWN_EVENT_TYPES/);
     expect(() => ingestSettingsFromEnv({ REDACTION_PATTERNS: '[{' })).toThrow(/REDACTION_PATTERNS is not valid JSON/);

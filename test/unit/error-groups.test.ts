@@ -12,6 +12,7 @@ import {
   MAX_HOURS_PRUNED_PER_WRITE,
   SAMPLE_CAP,
   SAMPLE_EVENTS,
+  SPARKLINE_HOURS,
   USER_SKETCH_CAP,
   USER_SKETCH_K,
   chunkOccurrences,
@@ -28,6 +29,7 @@ import {
   parseErrorListQuery,
   planGroupWrite,
   regressionTrigger,
+  sparkline,
   type ErrorGroup,
   type GroupDelta,
   type Occurrence,
@@ -229,6 +231,17 @@ describe('occurrences', () => {
     expect(buckets.at(-1)).toEqual({ start: '2026-11-23T12:00:00.000Z', count: 3 });
     expect(buckets[0]!.start).toBe('2026-11-16T13:00:00.000Z');
     expect(buckets.reduce((sum, b) => sum + b.count, 0)).toBe(5);
+  });
+
+  test('the sparkline: the last 24 hourly counts up to now, oldest first, the tail of the dense histogram', () => {
+    const hist = { '2026112312': 3, '2026112213': 2, '2026112212': 8, '2026110101': 9 };
+    const line = sparkline(hist, NOW);
+    expect(line).toHaveLength(SPARKLINE_HOURS);
+    expect(line[0]).toBe(2); // 2026-11-22 13:00, 23 hours before this hour
+    expect(line.at(-1)).toBe(3);
+    expect(line.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(line).toEqual(denseHistogram(hist, NOW).slice(-SPARKLINE_HOURS).map((bucket) => bucket.count));
+    expect(sparkline({}, NOW, 6)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });
 

@@ -1,0 +1,19 @@
+import type { Severity, Status } from '../types';
+
+export function SeverityBadge({ severity }: { severity: Severity }) {
+  return <span className={`badge severity-${severity}`}>{severity}</span>;
+}
+
+export function StatusBadge({ status }: { status: Status | string }) {
+  return <span className={`badge status-${status}`}>{status}</span>;
+}
+
+/** A count in the navigation (unread notifications); read out with its meaning. */
+export function CountBadge({ count, label }: { count: number; label: string }) {
+  if (count <= 0) return null;
+  return (
+    <span className="count-badge" aria-label={`${count} ${label}`} data-testid="count-badge">
+      {count > 999 ? '999+' : count}
+    </span>
+  );
+}

@@ -1,0 +1,98 @@
+import { useQuery } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
+import { NavLink } from 'react-router';
+import { api } from '../api';
+import type { NotificationPage } from '../types';
+import { CountBadge } from './badges';
+import { useIsAdmin, useSession } from './session';
+
+/** How often the unread count refreshes while the SPA is open. */
+const UNREAD_REFRESH_MS = 30_000;
+
+export function useUnreadCount(): number | undefined {
+  const query = useQuery({
+    queryKey: ['notifications', 'unread'],
+    queryFn: ({ signal }) => api.get<NotificationPage>('/v1/notifications', { status: 'new', limit: 1 }, signal),
+    refetchInterval: UNREAD_REFRESH_MS,
+  });
+  return query.data?.unreadCount;
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  const { session, auth } = useSession();
+  const isAdmin = useIsAdmin();
+  const unread = useUnreadCount();
+  return (
+    <div className="shell">
+      {/* The address's fragment is the router's, so the skip link moves focus itself instead of navigating. */}
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">Audit trail</span>
+        <nav aria-label="Main">
+          <ul>
+            <li>
+              <NavLink to="/" end>
+                Dashboard
+              </NavLink>
+            </li>
+            <li>
+              <NavLink to="/events">Events</NavLink>
+            </li>
+            <li>
+              <NavLink to="/notifications">
+                Notifications <CountBadge count={unread ?? 0} label="unread" />
+              </NavLink>
+            </li>
+            <li>
+              <NavLink to="/errors">Errors</NavLink>
+            </li>
+            {isAdmin && (
+              <>
+                <li>
+                  <NavLink to="/rules">Rules</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/app-keys">App keys</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/exports">Exports</NavLink>
+                </li>
+              </>
+            )}
+          </ul>
+        </nav>
+        <div className="who">
+          <span title={session.email}>{session.email}</span>
+          <span className="role">{session.role ?? 'no role'}</span>
+          <button type="button" className="secondary" onClick={() => void auth.signOut().then(() => window.location.reload())}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+    </div>
+  );
+}
+
+/** The title of a screen, and of the document. */
+export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="page-header">
+      {/* React hoists it into <head>: tabs and history say where one is. */}
+      <title>{`${title} · Audit trail`}</title>
+      <h1>{title}</h1>
+      {children && <div className="page-actions">{children}</div>}
+    </div>
+  );
+}
