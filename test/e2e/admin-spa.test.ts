@@ -403,6 +403,21 @@ it('keeps admin actions from viewers', async () => {
   expect(links.map((text) => text.replace(/\d+$/, '').trim())).toEqual(['Dashboard', 'Events', 'Notifications', 'Errors']);
   await page.goto(`${stack.url}/#/rules`);
   await page.getByText('This screen is for admins.').waitFor();
+  // Notifications: a viewer marks them read, but resolving is for admins.
+  await page.goto(`${stack.url}/#/notifications`);
+  const rows = page.getByRole('table', { name: 'Notifications' }).locator('tbody tr');
+  await rows.first().waitFor();
+  expect(await rows.getByRole('button', { name: 'Mark read' }).count()).toBeGreaterThan(0);
+  expect(await page.getByRole('button', { name: 'Resolve…' }).count()).toBe(0);
+  // An error group: read, not triaged; no export link on the events screen.
+  await page.goto(`${stack.url}/#/errors?status=resolved`); // the group resolved by the test above
+  await page.getByRole('table', { name: 'Error groups' }).locator('tbody tr').first().getByRole('link').first().click();
+  await page.getByRole('heading', { name: 'Occurrences, last 7 days (hourly)' }).waitFor();
+  expect(await page.getByRole('button', { name: /^(Resolve|Ignore|Reopen)…$/ }).count()).toBe(0);
+  await page.goto(`${stack.url}/#/events`);
+  await page.getByRole('table', { name: 'Events' }).waitFor();
+  expect(await page.getByRole('link', { name: 'Export…' }).count()).toBe(0);
+  await screenshot(page, '16-events-as-viewer');
   await context.close();
 }, 60_000);
 
