@@ -55,23 +55,32 @@ export function App({ config, auth }: { config: AdminSiteConfig; auth: Auth }) {
       .finally(() => setChecked(true));
   }, [auth]);
 
+  // A session ends: nothing the previous user read stays in the cache for whoever signs in next in this tab.
+  const endSession = useCallback(
+    (reason: string) => {
+      client.clear();
+      setSession(undefined);
+      setSignedOutReason(reason);
+    },
+    [client],
+  );
+
+  // A 401: the credentials are dropped here, without leaving the page, and the sign-in page says why.
   const onUnauthorized = useCallback(() => {
-    void auth.signOut().catch(() => undefined);
-    setSession(undefined);
-    setSignedOutReason('Your sign-in has expired or was revoked. Sign in again.');
-  }, [auth]);
+    void auth.forget().catch(() => undefined);
+    endSession('Your sign-in has expired or was revoked. Sign in again.');
+  }, [auth, endSession]);
 
   useEffect(refresh, [refresh]);
+  // Tokens renewed in the background (Cognito) replace the session's, so requests carry the new one.
+  useEffect(() => auth.onRenewed(setSession), [auth]);
 
-  // Expiry: sign out when the token does, rather than on the first failing request.
+  // Expiry: sign out when the token does (unless it was renewed first), rather than on the first failing request.
   useEffect(() => {
     if (!session) return;
-    const timer = window.setTimeout(() => {
-      setSession(undefined);
-      setSignedOutReason('Your sign-in has expired. Sign in again.');
-    }, Math.max(0, Math.min(session.expiresAt - Date.now(), 2 ** 31 - 1)));
+    const timer = window.setTimeout(() => endSession('Your sign-in has expired. Sign in again.'), Math.max(0, Math.min(session.expiresAt - Date.now(), 2 ** 31 - 1)));
     return () => window.clearTimeout(timer);
-  }, [session]);
+  }, [session, endSession]);
 
   if (!checked) return <Loading label="Signing in…" />;
   if (!session) return <SignIn auth={auth} reason={signedOutReason} onSignedIn={refresh} />;

@@ -18,7 +18,12 @@ export interface Auth {
   session(): Promise<Session | undefined>;
   /** Starts signing in (Cognito: to the hosted sign-in page); local: takes a pasted token. */
   signIn(token?: string): Promise<void>;
+  /** Signing out on purpose: the stored credentials go, and (Cognito) the hosted sign-in's own session too, by leaving for its logout page. */
   signOut(): Promise<void>;
+  /** The API refused the credentials (a 401): drop them without leaving the page, which then asks to sign in again. */
+  forget(): Promise<void>;
+  /** Called with the new session when the tokens were renewed in the background (Cognito's refresh token); returns an unsubscribe. */
+  onRenewed(listener: (session: Session) => void): () => void;
   readonly mode: AdminSiteAuth['mode'];
 }
 
@@ -76,7 +81,16 @@ function localAuth(storage: Storage): Auth {
     async signOut() {
       storage.removeItem(LOCAL_TOKEN_KEY);
     },
+    async forget() {
+      storage.removeItem(LOCAL_TOKEN_KEY);
+    },
+    onRenewed: () => () => undefined,
   };
+}
+
+/** Where sign-in may send the SPA back to: one of its own routes, nothing else (the value came back through the address bar). */
+export function safeReturnRoute(urlState: unknown): string {
+  return typeof urlState === 'string' && /^#\/[^#\s]*$/.test(urlState) ? urlState : '#/';
 }
 
 /**
@@ -109,7 +123,7 @@ function cognitoAuth(config: Extract<AdminSiteAuth, { mode: 'cognito' }>, storag
       let returnTo = '#/';
       try {
         // Back where sign-in started (the screen a shared link pointed at), which travelled in the state.
-        returnTo = (await (await userManager()).signinRedirectCallback()).url_state || returnTo;
+        returnTo = safeReturnRoute((await (await userManager()).signinRedirectCallback()).url_state);
       } finally {
         // The code and state must not stay in the address bar (or the history) either.
         window.history.replaceState(null, '', `${window.location.pathname}${returnTo}`);
@@ -126,6 +140,25 @@ function cognitoAuth(config: Extract<AdminSiteAuth, { mode: 'cognito' }>, storag
     },
     async signIn() {
       await (await userManager()).signinRedirect({ url_state: window.location.hash });
+    },
+    async forget() {
+      await (await userManager()).removeUser();
+    },
+    onRenewed(listener) {
+      let unsubscribe: (() => void) | undefined;
+      let cancelled = false;
+      void userManager().then((m) => {
+        if (cancelled) return;
+        // automaticSilentRenew exchanges the refresh token before the ID token expires; the screens need the new one.
+        unsubscribe = m.events.addUserLoaded((user) => {
+          const session = user.id_token ? sessionFromToken(user.id_token) : undefined;
+          if (session) listener(session);
+        });
+      });
+      return () => {
+        cancelled = true;
+        unsubscribe?.();
+      };
     },
     async signOut() {
       await (await userManager()).removeUser();

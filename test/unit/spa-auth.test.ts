@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { decodeClaims, sessionFromToken, takeTokenFromAddress } from '../../frontend/src/auth';
+import { decodeClaims, safeReturnRoute, sessionFromToken, takeTokenFromAddress } from '../../frontend/src/auth';
 
 const key = new TextEncoder().encode('a-test-key-of-at-least-32-bytes!!');
 const token = (claims: Record<string, unknown>, expiresIn = 3600) =>
@@ -30,5 +30,10 @@ describe('the SPA session', () => {
     expect(replaced).toEqual(['/?x=1#/']);
     expect(takeTokenFromAddress({ ...location, hash: '#/events' } as Location, history, storage)).toBe(false);
     expect(replaced).toHaveLength(1);
+  });
+
+  it('returns from sign-in only to one of its own routes', () => {
+    expect(safeReturnRoute('#/events?severity=critical')).toBe('#/events?severity=critical');
+    for (const bad of [undefined, 42, '', '#token=abc', '//evil.example/#/', 'https://evil.example/#/', '#/a#b', '#/a b']) expect(safeReturnRoute(bad)).toBe('#/');
   });
 });

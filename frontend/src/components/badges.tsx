@@ -12,8 +12,10 @@ export function StatusBadge({ status }: { status: Status | string }) {
 export function CountBadge({ count, label }: { count: number; label: string }) {
   if (count <= 0) return null;
   return (
-    <span className="count-badge" aria-label={`${count} ${label}`} data-testid="count-badge">
-      {count > 999 ? '999+' : count}
+    <span className="count-badge" data-testid="count-badge">
+      {/* Read out as part of the link's name ("Notifications (3 unread)"); the figure alone is for the eye. */}
+      <span aria-hidden="true">{count > 999 ? '999+' : count}</span>
+      <span className="visually-hidden"> ({count} {label})</span>
     </span>
   );
 }

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { NavLink } from 'react-router';
 import { api } from '../api';
+import type { Auth } from '../auth';
 import type { NotificationPage } from '../types';
 import { CountBadge } from './badges';
 import { useIsAdmin, useSession } from './session';
@@ -16,6 +17,15 @@ export function useUnreadCount(): number | undefined {
     refetchInterval: UNREAD_REFRESH_MS,
   });
   return query.data?.unreadCount;
+}
+
+/**
+ * Signing out on purpose. Cognito's signOut leaves for the hosted logout page (which ends that session too
+ * and comes back here); locally a reload starts the tab afresh, its cached answers gone.
+ */
+async function signOut(auth: Auth): Promise<void> {
+  await auth.signOut();
+  if (auth.mode === 'local') window.location.reload();
 }
 
 export function Layout({ children }: { children: ReactNode }) {
@@ -73,7 +83,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <div className="who">
           <span title={session.email}>{session.email}</span>
           <span className="role">{session.role ?? 'no role'}</span>
-          <button type="button" className="secondary" onClick={() => void auth.signOut().then(() => window.location.reload())}>
+          <button type="button" className="secondary" onClick={() => void signOut(auth)}>
             Sign out
           </button>
         </div>

@@ -24,7 +24,10 @@ export function ModalDialog({
   children: ReactNode;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  /** Set when the dialog closes because it is being unmounted (its own `close` event is then not news). */
+  const unmounting = useRef(false);
   useEffect(() => {
+    unmounting.current = false;
     const element = dialog.current;
     if (!element) return;
     // The browser's own focus return does not happen when the dialog leaves the DOM open; do it here.
@@ -32,6 +35,7 @@ export function ModalDialog({
     if (!element.open) element.showModal();
     initialFocus.current?.focus();
     return () => {
+      unmounting.current = true;
       element.close();
       // After React has removed the row or re-rendered the list: back to the opener if it is still there.
       window.setTimeout(() => {
@@ -49,6 +53,13 @@ export function ModalDialog({
         // Escape: close through the parent, so its state and the DOM agree; not while the request runs.
         e.preventDefault();
         if (!pending) onCancel();
+      }}
+      onClose={() => {
+        // Closed by the browser regardless (a repeated Escape may not be cancellable): open it again while a
+        // request runs, or let the parent close it, so what is shown and the state never disagree.
+        if (unmounting.current || !dialog.current?.isConnected) return;
+        if (pending) dialog.current.showModal();
+        else onCancel();
       }}
     >
       {children}

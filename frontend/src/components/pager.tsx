@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 
 export interface CursorPages {
   /** The cursor to ask for this page with; undefined on the first page. */
@@ -19,14 +19,19 @@ export interface CursorPages {
  * view) starts over at the first page.
  */
 export function useCursorPages(resetKey: string): CursorPages {
-  const [cursors, setCursors] = useState<string[]>([]);
-  useEffect(() => setCursors([]), [resetKey]);
+  const [state, setState] = useState({ key: resetKey, cursors: [] as string[] });
+  // Reset while rendering, not in an effect: the first render with new filters must not carry the old cursor
+  // (the API would refuse it, since cursors are bound to their filters).
+  const current = state.key === resetKey ? state : { key: resetKey, cursors: [] };
+  if (current !== state) setState(current);
+  const { cursors } = current;
+  const setCursors = (update: (cursors: string[]) => string[]) => setState((s) => ({ key: s.key, cursors: update(s.key === resetKey ? s.cursors : []) }));
   return {
     cursor: cursors.at(-1),
     page: cursors.length + 1,
     previous: () => setCursors((c) => c.slice(0, -1)),
     next: (cursor) => setCursors((c) => [...c, cursor]),
-    reset: () => setCursors([]),
+    reset: () => setCursors(() => []),
   };
 }
 

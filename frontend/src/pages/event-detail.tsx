@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Fragment, type ReactNode } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { api } from '../api';
 import { SeverityBadge, StatusBadge } from '../components/badges';
 import { PageHeader } from '../components/layout';
@@ -30,6 +30,7 @@ export function WithRedactions({ text }: { text: string }) {
 
 export function EventDetailPage() {
   const { id = '' } = useParams();
+  const navigate = useNavigate();
   const query = useQuery({
     queryKey: ['event', id],
     queryFn: ({ signal }) => api.get<AuditEvent>(`/v1/events/${encodeURIComponent(id)}`, undefined, signal),
@@ -38,7 +39,8 @@ export function EventDetailPage() {
   return (
     <>
       <PageHeader title="Event">
-        <button type="button" className="secondary" onClick={() => window.history.back()}>
+        {/* Back within the SPA; opened from a shared link or an e-mail, there is nothing to go back to but the list. */}
+        <button type="button" className="secondary" onClick={() => ((window.history.state as { idx?: number } | null)?.idx ? navigate(-1) : navigate('/events'))}>
           ← Back
         </button>
       </PageHeader>

@@ -56,7 +56,11 @@ export function EventsPage() {
           <input type="checkbox" checked={live} onChange={(e) => { setLive(e.target.checked); pages.reset(); }} />
           Live tail
         </label>
-        {live && <span className="muted" role="status">{query.isFetching ? 'Refreshing…' : `Every ${LIVE_TAIL_MS / 1000} s`}</span>}
+        {live && <span className="muted">Every {LIVE_TAIL_MS / 1000} s</span>}
+        {/* Announced only when something arrived, not at every refresh. */}
+        <span className="visually-hidden" role="status">
+          {live && fresh.size > 0 ? `${fresh.size} new event${fresh.size === 1 ? '' : 's'}` : ''}
+        </span>
         {isAdmin && (
           <Link className="button secondary" to={filterKey ? `/exports?${filterKey}` : '/exports'}>
             Export…

@@ -268,6 +268,12 @@ function RuleEditor({ isNew, initial, rule }: { isNew: boolean; initial: RuleFor
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [failure, setFailure] = useState<unknown>();
   const summary = useRef<HTMLDivElement>(null);
+  // Each failed save (in the browser or at the API) moves focus to the summary once; typing afterwards does not.
+  const [failedSaves, setFailedSaves] = useState(0);
+  const reportErrors = (next: FieldError[]) => {
+    setErrors(next);
+    setFailedSaves((n) => n + 1);
+  };
 
   const save = useMutation({
     mutationFn: (body: object) => (isNew ? api.post<Rule>('/v1/rules', body) : api.put<Rule>(`/v1/rules/${encodeURIComponent(initial.id)}`, body)),
@@ -278,21 +284,25 @@ function RuleEditor({ isNew, initial, rule }: { isNew: boolean; initial: RuleFor
       navigate('/rules', { state: { flash: `Rule “${saved.name}” ${isNew ? 'created' : 'saved'}.` } satisfies ListState });
     },
     onError: (error) => {
-      if (error instanceof ApiError && error.fieldErrors.length > 0) setErrors([...error.fieldErrors]);
-      else if (error instanceof ApiError && error.status === 409) setErrors([{ path: 'id', message: 'A rule with this id exists already: choose another id, or edit that rule.' }]);
+      if (error instanceof ApiError && error.fieldErrors.length > 0) reportErrors([...error.fieldErrors]);
+      else if (error instanceof ApiError && error.status === 409) reportErrors([{ path: 'id', message: 'A rule with this id exists already: choose another id, or edit that rule.' }]);
       else setFailure(error);
     },
   });
 
   const shown = arrangeErrors(errors);
   useEffect(() => {
-    if (errors.length > 0) summary.current?.focus();
-  }, [errors]);
+    if (failedSaves > 0) summary.current?.focus();
+  }, [failedSaves]);
 
   /** A change clears that control's messages (the rest stay until the next save). */
   const update = (patch: Partial<RuleForm>, ...controls: ControlPath[]) => {
     setForm((current) => ({ ...current, ...patch }));
-    if (controls.length > 0) setErrors((current) => current.filter((e) => !controls.includes(controlForPath(e.path) as ControlPath)));
+    if (controls.length === 0) return;
+    setErrors((current) => {
+      const kept = current.filter((e) => !controls.includes(controlForPath(e.path) as ControlPath));
+      return kept.length === current.length ? current : kept;
+    });
   };
 
   const submit = (event: FormEvent) => {
@@ -300,7 +310,7 @@ function RuleEditor({ isNew, initial, rule }: { isNew: boolean; initial: RuleFor
     setFailure(undefined);
     const result = formToRule(form, { isNew });
     if (!result.ok) {
-      setErrors(result.errors);
+      reportErrors(result.errors);
       return;
     }
     setErrors([]);
