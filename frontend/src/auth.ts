@@ -163,7 +163,7 @@ function cognitoAuth(config: Extract<AdminSiteAuth, { mode: 'cognito' }>, storag
     async signOut() {
       await (await userManager()).removeUser();
       // Cognito's logout is not OIDC's end_session: it takes the client id and where to go back to.
-      const logout = new URL('/logout', config.domain);
+      const logout = new URL(`${config.domain.replace(/\/+$/, '')}/logout`);
       logout.searchParams.set('client_id', config.clientId);
       logout.searchParams.set('logout_uri', config.redirectUri);
       window.location.assign(logout.toString());

@@ -445,7 +445,7 @@ it('sends a 401 back to the sign-in screen, saying why', async () => {
   await context.close();
 }, 60_000);
 
-it('signs in through Cognito-style hosted sign-in with PKCE when config.json says so', async () => {
+it('signs in through Cognito-style hosted sign-in with PKCE when config.json says so, renews the token, and signs out of it', async () => {
   // An identity provider on the stack's own origin (the CSP allows only that here), played by request routing.
   const authority = `${stack.url}/idp`;
   const context = await browser.newContext();
@@ -464,9 +464,18 @@ it('signs in through Cognito-style hosted sign-in with PKCE when config.json say
     authorize = new URL(route.request().url());
     return route.fulfill({ status: 302, headers: { location: `${stack.url}/?code=the-code&state=${authorize.searchParams.get('state')}` } });
   });
+  // The code's tokens expire in 62 s, so renewal (60 s ahead) starts at once, with the refresh token.
+  // The same person (a renewal must keep the subject), told apart by the group: promoted to admin meanwhile.
+  const renewedToken = await issueLocalToken(dataDir, { role: 'admin', user: 'cora@example.com' });
+  const refreshes: URLSearchParams[] = [];
   await page.route(`${authority}/token`, (route) => {
-    tokenRequest = new URLSearchParams(route.request().postData() ?? '');
-    return route.fulfill({ json: { id_token: idToken, access_token: 'access', token_type: 'Bearer', expires_in: 3600 } });
+    const form = new URLSearchParams(route.request().postData() ?? '');
+    if (form.get('grant_type') === 'refresh_token') {
+      refreshes.push(form);
+      return route.fulfill({ json: { id_token: renewedToken, access_token: 'access-2', token_type: 'Bearer', expires_in: 3600 } });
+    }
+    tokenRequest = form;
+    return route.fulfill({ json: { id_token: idToken, access_token: 'access', refresh_token: 'the-refresh-token', token_type: 'Bearer', expires_in: 62 } });
   });
 
   await page.goto(`${stack.url}/#/events?severity=critical`);
@@ -485,7 +494,25 @@ it('signs in through Cognito-style hosted sign-in with PKCE when config.json say
   expect(tokenRequest?.get('code')).toBe('the-code');
   // Back on the screen sign-in started from, with the code and state gone from the address bar.
   await page.waitForURL(`${stack.url}/#/events?severity=critical`);
-  await page.getByText('cora@example.com').waitFor();
   await page.getByRole('table', { name: 'Events' }).waitFor();
+  // Renewed in the background: the new ID token is the session's (and the bearer of what follows).
+  await page.getByText('cora@example.com').waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Rules' }).waitFor({ timeout: 15_000 });
+  expect(refreshes[0]?.get('refresh_token')).toBe('the-refresh-token');
+  const bearer = page.waitForRequest((request) => request.url().includes('/v1/events?') && request.headers().authorization === `Bearer ${renewedToken}`);
+  await page.getByLabel('Severity', { exact: true }).selectOption('error');
+  await bearer;
+
+  // Signing out ends the hosted sign-in's session too (Cognito's /logout), and comes back signed out.
+  let logout: URL | undefined;
+  await page.route(`${authority}/logout?*`, (route) => {
+    logout = new URL(route.request().url());
+    return route.fulfill({ status: 302, headers: { location: `${stack.url}/` } });
+  });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  expect(logout?.searchParams.get('client_id')).toBe('spa-client');
+  expect(logout?.searchParams.get('logout_uri')).toBe(`${stack.url}/`);
+  expect(await page.evaluate(() => Object.keys(sessionStorage).filter((key) => key.startsWith('oidc.user')))).toEqual([]);
   await context.close();
 }, 60_000);
