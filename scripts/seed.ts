@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { seededRandom } from '../local/seeded-random';
 import { localStackStateFile } from '../local/stack';
 
 /**
@@ -17,15 +18,7 @@ const hours = Number(values.hours);
 if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new Error('--events must be 1–100000');
 if (!(hours > 0 && hours <= 24 * 90)) throw new Error('--hours must be more than 0 and at most 2160');
 
-// A small seeded generator (mulberry32): the same command sends the same story.
-let state = Number(values.seed) >>> 0;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(Number(values.seed));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
 const users = Array.from({ length: 24 }, (_, i) => `u-${100 + i}`);

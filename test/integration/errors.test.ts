@@ -4,14 +4,13 @@
  * resolved through /v1/errors, and the regression notification read back
  * through /v1/notifications (the rule engine's outbox).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_CONFIG } from '../../lib/config';
 import { fingerprintOf } from '../../lambdas/core/fingerprint';
-import { startLocalStack, type LocalStack } from '../../local/stack';
+import type { LocalStack } from '../../local/stack';
 import { issueLocalToken } from '../../local/tokens';
+import { startSeededStack } from '../helpers/local-stack';
 
 jest.setTimeout(120_000);
 
@@ -22,15 +21,7 @@ let viewer: string;
 let admin: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'audit-errors-'));
-  stack = await startLocalStack({
-    port: 0,
-    dataDir,
-    ingestApiKey: API_KEY,
-    inMemory: true,
-    config: { ...DEFAULT_CONFIG, defaultAppRateLimit: 1_000_000, logLevel: 'ERROR' },
-    log: () => undefined,
-  });
+  ({ stack, dataDir } = await startSeededStack('errors', API_KEY));
   [viewer, admin] = await Promise.all([issueLocalToken(dataDir, { role: 'viewer' }), issueLocalToken(dataDir, { role: 'admin' })]);
 }, 60_000);
 

@@ -6,16 +6,15 @@
  * compared row for row with what the test posted, in each format.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ulid } from 'ulidx';
-import { DEFAULT_CONFIG } from '../../lib/config';
 import { EXPORTS_BUCKET } from '../../lib/declarations/buckets';
 import { localS3ClientConfig } from '../../local/s3-local';
-import { startLocalStack, type LocalStack } from '../../local/stack';
+import type { LocalStack } from '../../local/stack';
+import { seededRandom } from '../../local/seeded-random';
 import { issueLocalToken } from '../../local/tokens';
+import { startSeededStack } from '../helpers/local-stack';
 
 jest.setTimeout(90_000);
 
@@ -35,29 +34,12 @@ let window: { from: string; to: string };
 let postedFrom: string;
 let postedTo: string;
 
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'audit-exports-'));
-  stack = await startLocalStack({
-    port: 0,
-    dataDir,
-    ingestApiKey: API_KEY,
-    inMemory: true,
-    config: { ...DEFAULT_CONFIG, defaultAppRateLimit: 1_000_000, logLevel: 'ERROR' },
-    log: () => undefined,
-  });
+  ({ stack, dataDir } = await startSeededStack('exports', API_KEY));
   admin = await issueLocalToken(dataDir, { role: 'admin', user: ADMIN_USER });
   viewer = await issueLocalToken(dataDir, { role: 'viewer' });
 
-  const rand = random(7);
+  const rand = seededRandom(7);
   const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)];
   const now = Date.now();
   window = { from: new Date(now - 10 * DAY).toISOString(), to: new Date(now + 60_000).toISOString() };

@@ -4,13 +4,13 @@
  * record histories and traces. Every expected answer is computed here from
  * the seeded events, independently of the planner.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ulid } from 'ulidx';
-import { DEFAULT_CONFIG } from '../../lib/config';
-import { startLocalStack, type LocalStack } from '../../local/stack';
+import type { LocalStack } from '../../local/stack';
+import { seededRandom } from '../../local/seeded-random';
 import { issueLocalToken } from '../../local/tokens';
+import { startSeededStack } from '../helpers/local-stack';
 
 jest.setTimeout(120_000);
 
@@ -50,17 +50,8 @@ const timings: Record<string, number[]> = {};
 const WIDE = { from: '', to: '' };
 
 /** Deterministic, so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generate(count: number): Seeded[] {
-  const rand = random(20261123);
+  const rand = seededRandom(20261123);
   const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)];
   const weighted = () => {
     const r = rand();
@@ -128,16 +119,7 @@ async function post(source: string, events: Seeded[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'audit-query-'));
-  stack = await startLocalStack({
-    port: 0,
-    dataDir,
-    ingestApiKey: API_KEY,
-    inMemory: true,
-    // Seeding posts far faster than an app's default rate limit allows.
-    config: { ...DEFAULT_CONFIG, defaultAppRateLimit: 1_000_000, logLevel: 'ERROR' },
-    log: () => undefined,
-  });
+  ({ stack, dataDir } = await startSeededStack('query', API_KEY));
   viewer = await issueLocalToken(dataDir, { role: 'viewer' });
   const { DynamoAppKeyStore } = await import('../../lambdas/adapters/app-key-store');
   const { importAppKey } = await import('../../lambdas/core/app-keys');

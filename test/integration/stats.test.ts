@@ -3,15 +3,14 @@
  * stats stream consumer from DynamoDB Local's real stream, read back per
  * hour and per day. Every expectation is computed here from what was posted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ulid } from 'ulidx';
-import { DEFAULT_CONFIG } from '../../lib/config';
-import { startLocalStack, type LocalStack } from '../../local/stack';
+import type { LocalStack } from '../../local/stack';
+import { seededRandom } from '../../local/seeded-random';
 import { issueLocalToken } from '../../local/tokens';
+import { startSeededStack } from '../helpers/local-stack';
 
 jest.setTimeout(90_000);
 
@@ -36,29 +35,12 @@ let viewer: string;
 let seeded: Seeded[];
 let window: { from: string; to: string };
 
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'audit-stats-'));
-  stack = await startLocalStack({
-    port: 0,
-    dataDir,
-    ingestApiKey: API_KEY,
-    inMemory: true,
-    config: { ...DEFAULT_CONFIG, defaultAppRateLimit: 1_000_000, logLevel: 'ERROR' },
-    log: () => undefined,
-  });
+  ({ stack, dataDir } = await startSeededStack('stats', API_KEY));
   viewer = await issueLocalToken(dataDir, { role: 'viewer' });
 
   // 900 events over the last three days, starting at a whole hour so the window is exact.
-  const rand = random(42);
+  const rand = seededRandom(42);
   const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)];
   const start = Math.floor((Date.now() - 3 * 24 * HOUR) / HOUR) * HOUR;
   seeded = Array.from({ length: 900 }, () => {
