@@ -35,10 +35,30 @@ export function buildApp(props: AppProps = {}, options: BuildAppOptions = {}): A
     ...(account && region ? { env: { account, region } } : {}),
   });
 
-  // cdk-nag 3 runs as a policy validation plugin (it replaced v2's Aspect): an unacknowledged error-level
-  // finding fails synthesis. Acknowledgements are also written into the template's metadata, for review.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+  addNagChecks(app);
   return { app, stack };
+}
+
+/**
+ * `-c nag=true|false`; cdk.json sets it true. Unset counts as on: skipping the checks must be asked for.
+ * `-c nag=false` is for quick experiments (a `cdk synth` or `cdk diff` of a change not finished yet); deployments,
+ * `npm run synth` and the tests keep the checks.
+ */
+export const NAG_CONTEXT = 'nag';
+
+/**
+ * cdk-nag's AWS Solutions pack, unless the `nag` context turns it off; whether it was added. cdk-nag 3 runs as a
+ * policy validation plugin (it replaced v2's Aspect): an unacknowledged error-level finding fails synthesis, naming
+ * the rule and the resource. Acknowledgements are also written into the template's metadata, for review.
+ */
+export function addNagChecks(app: App): boolean {
+  const value: unknown = app.node.tryGetContext(NAG_CONTEXT);
+  if (value !== undefined && value !== true && value !== 'true' && value !== false && value !== 'false') {
+    throw new Error(`context ${NAG_CONTEXT} must be true or false, not ${JSON.stringify(value)}`);
+  }
+  if (value === false || value === 'false') return false;
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+  return true;
 }
 
 /** `cdk synth -c auditTrail='{...}'` passes the object as a JSON string; cdk.json passes it parsed. */

@@ -13,7 +13,7 @@ import { Exports } from './constructs/exports';
 import { EventStore } from './constructs/event-store';
 import { Monitoring } from './constructs/monitoring';
 import { RulesEngine } from './constructs/rules-engine';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ARCHIVE_STREAM, ERRORS_STREAM, RULES_STREAM, STATS_STREAM } from './declarations/streams';
 
 /** The functions that send notifications (the rule engine runs in each), and so put links to the admin site in them. */
 const NOTIFYING_FUNCTIONS = [RULES_FUNCTION, SILENCE_FUNCTION, ERROR_TRACKER_FUNCTION];
@@ -88,18 +88,15 @@ export class AuditTrailStack extends Stack {
       functions: this.api.functions,
       api: this.api.api,
       eventStore: this.eventStore,
+      metricsNamespace: this.api.metricsNamespace,
+      // Every consumer of the events stream: its failure and lag alarms to the ops topic, its lag on the dashboard.
+      streamConsumers: new Map([
+        [RULES_STREAM.id, this.rulesEngine],
+        [ERRORS_STREAM.id, this.errorTracking],
+        [STATS_STREAM.id, this.eventStats],
+        [ARCHIVE_STREAM.id, this.archive],
+      ]),
     });
-
-    this.rulesEngine.failuresAlarm.addAlarmAction(new SnsAction(this.monitoring.alarmTopic));
-    this.rulesEngine.failuresAlarm.addOkAction(new SnsAction(this.monitoring.alarmTopic));
-    this.eventStats.failuresAlarm.addAlarmAction(new SnsAction(this.monitoring.alarmTopic));
-    this.eventStats.failuresAlarm.addOkAction(new SnsAction(this.monitoring.alarmTopic));
-    this.errorTracking.failuresAlarm.addAlarmAction(new SnsAction(this.monitoring.alarmTopic));
-    this.errorTracking.failuresAlarm.addOkAction(new SnsAction(this.monitoring.alarmTopic));
-    for (const alarm of [this.archive.failuresAlarm, this.archive.lagAlarm]) {
-      alarm.addAlarmAction(new SnsAction(this.monitoring.alarmTopic));
-      alarm.addOkAction(new SnsAction(this.monitoring.alarmTopic));
-    }
 
     new CfnOutput(this, 'ExportsBucketName', { value: this.exports.bucket.bucketName, description: 'Exports (GET /v1/exports/{id} hands out links to them)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (paths start with v1/)' });

@@ -2,6 +2,7 @@ import type { FunctionEnvironment } from '../lambdas/core/settings';
 import { checkArchiveConfig, checkBackupConfig, DEFAULT_ARCHIVE_CONFIG, DEFAULT_BACKUP_CONFIG, type ArchiveConfig, type BackupConfig } from './archive-config';
 import { checkExportsConfig, DEFAULT_EXPORTS_CONFIG, type ExportsConfig } from './exports-config';
 import { checkAdminSiteSettings, DEFAULT_ADMIN_SITE_SETTINGS, type AdminSiteSettings } from './admin-site-config';
+import { SERVICE_NAME } from './declarations/metrics';
 import { DEFAULT_RETENTION_DAYS, type RetentionDays } from '../lambdas/core/event-keys';
 import type { RedactionPattern } from '../lambdas/core/redact';
 import { createRegistry, EVENT_TYPE_PATTERN, type UnknownTypePolicy } from '../lambdas/core/registry';
@@ -151,7 +152,7 @@ export function functionEnvironment(config: AuditTrailConfig): Required<Function
     REDACTION_KEYS: JSON.stringify(config.redactionKeys),
     RETENTION_DAYS: JSON.stringify(config.retentionDays),
     DEFAULT_APP_RATE_LIMIT: String(config.defaultAppRateLimit),
-    POWERTOOLS_SERVICE_NAME: 'audit-trail',
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_LOG_LEVEL: config.logLevel,
     // Links in notification messages (empty: messages name the event id instead).
     ADMIN_URL: config.notifications.adminUrl,

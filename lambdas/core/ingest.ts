@@ -74,15 +74,18 @@ export function prepareEvent(input: unknown, request: RequestContext, settings: 
  * does not sink its batch. An event is acknowledged (`accepted`) only after
  * its write succeeded; a write that fails for a reason of ours is reported
  * as `failed` so the client retries it (with the same id, it cannot double).
- * `writeErrors` carries those causes for the caller's log.
+ * `writeErrors` carries those causes for the caller's log; `redactions`
+ * counts what redaction replaced in the accepted events (for metrics: the
+ * answer does not repeat it, each stored event says so itself).
  */
 export async function ingestEvents(
   inputs: unknown[],
   request: RequestContext,
   settings: IngestSettings,
   store: EventStore,
-): Promise<{ results: IngestResult[]; writeErrors: unknown[] }> {
+): Promise<{ results: IngestResult[]; writeErrors: unknown[]; redactions: { events: number; values: number } }> {
   const results: IngestResult[] = new Array(inputs.length);
+  const redactedValues: number[] = new Array(inputs.length).fill(0);
   const writes: Array<() => Promise<void>> = [];
   const writeErrors: unknown[] = [];
   const idsInRequest = new Set<string>();
@@ -94,6 +97,7 @@ export async function ingestEvents(
       return;
     }
     const { event } = prepared;
+    redactedValues[index] = event.redaction?.count ?? 0;
     // The same id twice in one request: the first is written, the others are its duplicates.
     if (idsInRequest.has(event.id)) {
       results[index] = { index, id: event.id, status: 'duplicate' };
@@ -114,7 +118,13 @@ export async function ingestEvents(
   });
 
   await runAll(writes, WRITE_CONCURRENCY);
-  return { results, writeErrors };
+  const redactions = { events: 0, values: 0 };
+  for (const result of results) {
+    if (result.status !== 'accepted' || redactedValues[result.index] === 0) continue;
+    redactions.events += 1;
+    redactions.values += redactedValues[result.index];
+  }
+  return { results, writeErrors, redactions };
 }
 
 /** Runs tasks with at most `limit` in flight; the tasks handle their own errors. */

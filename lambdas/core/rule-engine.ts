@@ -66,6 +66,11 @@ export interface NotificationPublisher {
   publish(channel: Exclude<Channel, 'inApp'>, message: ChannelMessage): Promise<string | undefined>;
 }
 
+/** Where delivery outcomes are counted (lambdas/shared/metrics.ts on AWS); a port, so this file stays free of Powertools. */
+export interface DeliveryMetrics {
+  delivered(channel: Exclude<Channel, 'inApp'>, outcome: 'sent' | 'failed'): void;
+}
+
 export interface RuleEngineDeps {
   rules: () => Promise<readonly Rule[]>;
   state: RuleStateStore;
@@ -75,6 +80,8 @@ export interface RuleEngineDeps {
   /** Base URL of the admin SPA, for links in messages. */
   adminUrl?: () => string | undefined;
   log?: (level: 'info' | 'warn', message: string, details?: Record<string, unknown>) => void;
+  /** Counts each channel's delivery, sent or failed (a channel not configured here counts as neither). */
+  metrics?: DeliveryMetrics;
 }
 
 /** How often a state write may lose a race before the event is failed (and retried by the stream). */
@@ -219,13 +226,16 @@ export class RuleEngine {
     const failed: string[] = [];
     for (const channel of pending) {
       const at = new Date(this.clock()).toISOString();
+      const published = channel as Exclude<Channel, 'inApp'>;
       let delivery: Delivery;
       try {
-        const messageId = await this.deps.publisher.publish(channel as Exclude<Channel, 'inApp'>, this.message(channel, notification, event));
+        const messageId = await this.deps.publisher.publish(published, this.message(channel, notification, event));
         delivery = messageId === undefined ? { status: 'skipped', reason: `no ${channel} channel is configured`, at } : { status: 'sent', messageId, at };
+        if (messageId !== undefined) this.deps.metrics?.delivered(published, 'sent');
       } catch (error) {
         delivery = { status: 'failed', error: String((error as Error)?.message ?? error).slice(0, 500), at };
         failed.push(channel);
+        this.deps.metrics?.delivered(published, 'failed');
       }
       deliveries[channel] = delivery;
     }

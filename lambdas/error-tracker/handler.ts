@@ -9,6 +9,7 @@ import type { AuditEvent } from '../core/event';
 import { ErrorTracker, groupErrors } from '../core/error-tracker';
 import { createRuleEngine } from '../rules/engine';
 import { logger } from '../shared/http';
+import { flushMetrics } from '../shared/metrics';
 
 /** Groups of one batch written at once: different groups never contend, so a few in parallel shorten a burst. */
 const GROUP_CONCURRENCY = 4;
@@ -85,4 +86,4 @@ function eventOf(record: DynamoDBRecord): AuditEvent | undefined {
   }
 }
 
-export const handler = middy(trackBatch).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = middy(trackBatch).use(injectLambdaContext(logger, { resetKeys: true })).use(flushMetrics());

@@ -5,6 +5,7 @@ import { ingestEvents, parseIngestBody } from '../core/ingest';
 import { defaultAppRateLimit, ingestSettingsFromEnv } from '../core/settings';
 import { callingApp } from '../shared/calling-app';
 import { bodyText, header, httpHandler, json, logger } from '../shared/http';
+import { flushMetrics, recordIngest, recordRateLimited } from '../shared/metrics';
 import { APP_ROUTE_CORS } from '../../lib/declarations/routes';
 
 // Built once per cold start: registry, compiled redaction patterns, clients.
@@ -19,10 +20,11 @@ export const handler = httpHandler(async (event) => {
   const inputs = parseIngestBody(bodyText(event), header(event, 'content-type'));
 
   if (!(await rateLimiter.tryConsume(app.source, inputs.length, app.rateLimit))) {
+    recordRateLimited(inputs.length);
     throw new ClientError(429, 'rate_limited', `app ${app.source} is over ${app.rateLimit} events per second; retry shortly`, { 'retry-after': '1' });
   }
 
-  const { results, writeErrors } = await ingestEvents(
+  const { results, writeErrors, redactions } = await ingestEvents(
     inputs,
     {
       source: app.source,
@@ -38,6 +40,7 @@ export const handler = httpHandler(async (event) => {
   const count = (status: string) => results.filter((result) => result.status === status).length;
   const summary = { accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), failed: count('failed') };
   logger.info('ingested', { app: app.source, ...summary });
+  recordIngest({ ...summary, redactedEvents: redactions.events, redactions: redactions.values });
 
   if (summary.failed > 0) {
     return json(503, { error: { code: 'write_failed', message: `${summary.failed} event(s) were not stored; retry them with the same ids` }, ...summary, results }, { 'retry-after': '1' });
@@ -49,4 +52,4 @@ export const handler = httpHandler(async (event) => {
     return json(400, { error: { code: 'invalid_event', message }, ...summary, results });
   }
   return json(summary.rejected > 0 ? 207 : 200, { ...summary, results });
-}, { corsAllowOrigin: APP_ROUTE_CORS.allowOrigin });
+}, { corsAllowOrigin: APP_ROUTE_CORS.allowOrigin }).use(flushMetrics());

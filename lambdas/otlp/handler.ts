@@ -9,6 +9,7 @@ import { DEFAULT_OTLP_CATEGORY, DEFAULT_OTLP_EVENT_TYPE, camelCaseKeys, eventTyp
 import { defaultAppRateLimit, ingestSettingsFromEnv } from '../core/settings';
 import { callingApp } from '../shared/calling-app';
 import { header, httpHandler, json, logger } from '../shared/http';
+import { flushMetrics, recordIngest, recordRateLimited } from '../shared/metrics';
 import { decodeExportLogsRequest, encodeExportLogsResponse } from './protobuf';
 import { APP_ROUTE_CORS } from '../../lib/declarations/routes';
 
@@ -101,12 +102,13 @@ export const handler = httpHandler(async (event) => {
   const mappable = mapped.flatMap((record) => ('event' in record ? [record] : []));
 
   if (mappable.length > 0 && !(await rateLimiter.tryConsume(app.source, mappable.length, app.rateLimit))) {
+    recordRateLimited(mappable.length);
     throw new ClientError(429, 'rate_limited', `app ${app.source} is over ${app.rateLimit} events per second; retry shortly`, { 'retry-after': '1' });
   }
 
-  const { results, writeErrors } =
+  const { results, writeErrors, redactions } =
     mappable.length === 0
-      ? { results: [], writeErrors: [] }
+      ? { results: [], writeErrors: [], redactions: { events: 0, values: 0 } }
       : await ingestEvents(
           mappable.map((record) => record.event),
           {
@@ -131,10 +133,12 @@ export const handler = httpHandler(async (event) => {
   const count = (status: string) => results.filter((result) => result.status === status).length;
   const summary = { records: mapped.length, accepted: count('accepted'), duplicates: count('duplicate'), rejected: rejected.length, failed: count('failed') };
   logger.info('otlp logs ingested', { app: app.source, encoding, ...summary });
+  // Unmappable records count as rejected events, as they are in the answer.
+  recordIngest({ ...summary, redactedEvents: redactions.events, redactions: redactions.values });
 
   if (summary.failed > 0) {
     // Retryable for OTLP exporters; the records' derived ids make the stored ones duplicates on the retry.
     throw new ClientError(503, 'write_failed', `${summary.failed} log record(s) were not stored; retry the request`, { 'retry-after': '1' });
   }
   return answer(encoding, exportLogsResponse(rejected));
-}, { corsAllowOrigin: APP_ROUTE_CORS.allowOrigin });
+}, { corsAllowOrigin: APP_ROUTE_CORS.allowOrigin }).use(flushMetrics());

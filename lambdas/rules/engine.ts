@@ -7,6 +7,7 @@ import { SnsPublisher, snsTopicsFromEnv } from '../adapters/sns-publisher';
 import { RuleEngine, cachedRules } from '../core/rule-engine';
 import { DEFAULT_RULES } from '../core/rules';
 import { logger } from '../shared/http';
+import { deliveryMetrics } from '../shared/metrics';
 
 /** Rules are re-read at most this often (RULES_CACHE_SECONDS, default 30): an edit takes effect within it. */
 export const RULES_CACHE_MS = Number(process.env.RULES_CACHE_SECONDS ?? 30) * 1000;
@@ -42,5 +43,7 @@ export function createRuleEngine(): RuleEngine {
     ),
     adminUrl: () => process.env.ADMIN_URL || undefined,
     log: (level, message, details) => logger[level](message, details ?? {}),
+    // Written when the invocation ends: every handler running this engine uses flushMetrics().
+    metrics: deliveryMetrics,
   });
 }

@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { AuditEvent } from '../core/event';
 import { logger } from '../shared/http';
+import { flushMetrics } from '../shared/metrics';
 import { createRuleEngine } from './engine';
 
 const engine = createRuleEngine();
@@ -36,4 +37,6 @@ async function processRecord(record: DynamoDBRecord): Promise<void> {
  */
 export const handler = middy(async (event: DynamoDBStreamEvent, context: Context) =>
   processPartialResponse(event, processRecord, new BatchProcessor(EventType.DynamoDBStreams), { context, processInParallel: false }),
-).use(injectLambdaContext(logger, { resetKeys: true }));
+)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(flushMetrics());

@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { logger } from '../shared/http';
+import { flushMetrics } from '../shared/metrics';
 import { createRuleEngine } from '../rules/engine';
 
 const engine = createRuleEngine();
@@ -17,4 +18,6 @@ export const handler = middy(async (event: Pick<ScheduledEvent, 'time'>) => {
   const fired = await engine.checkSilence(now);
   if (fired.length > 0) logger.info('silence rules fired', { fired });
   return { fired };
-}).use(injectLambdaContext(logger, { resetKeys: true }));
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(flushMetrics());

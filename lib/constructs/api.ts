@@ -10,6 +10,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { functionEnvironment, type AuditTrailConfig } from '../config';
 import { APP_KEY_AUTHORIZER_FUNCTION, type FunctionDeclaration } from '../declarations/functions';
 import type { SecretDeclaration } from '../declarations/functions';
+import { METRICS_NAMESPACE_ENV, metricsNamespace } from '../declarations/metrics';
 import { APP_ROUTE_CORS, BINARY_MEDIA_TYPES, ROUTES, type RouteDeclaration } from '../declarations/routes';
 import type { AdminAuth } from './admin-auth';
 import type { EventStore } from './event-store';
@@ -47,6 +48,8 @@ export class AuditApi extends Construct {
   readonly functions: ReadonlyMap<string, nodejs.NodejsFunction>;
   /** The stage's base URL, ending in `/` (paths start with `v1/`). */
   readonly url: string;
+  /** The CloudWatch namespace of the functions' business metrics (lib/declarations/metrics.ts). */
+  readonly metricsNamespace: string;
 
   private readonly props: AuditApiProps;
   private readonly functionsById = new Map<string, nodejs.NodejsFunction>();
@@ -58,6 +61,7 @@ export class AuditApi extends Construct {
     super(scope, id);
     this.props = props;
     this.functions = this.functionsById;
+    this.metricsNamespace = metricsNamespace(Stack.of(this).stackName);
     this.logRemovalPolicy = props.config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const routes = props.routes ?? ROUTES;
 
@@ -184,6 +188,7 @@ export class AuditApi extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment: {
         ...functionEnvironment(config),
+        [METRICS_NAMESPACE_ENV]: this.metricsNamespace,
         NODE_OPTIONS: '--enable-source-maps',
         ...eventStore.environmentFor(declaration.access),
         ...secretEnvironment,

@@ -26,8 +26,8 @@ export interface ArchiveProps {
   readonly stream?: StreamConsumerDeclaration;
 }
 
-/** The archive's IteratorAge alarm threshold: the archive is this far behind the stream (which keeps 24 hours). */
-export const ARCHIVE_LAG_ALARM_MINUTES = 15;
+/** The archive's IteratorAge alarm threshold (ARCHIVE_STREAM.iteratorAgeAlarmSeconds): this far behind the stream, which keeps 24 hours. */
+export const ARCHIVE_LAG_ALARM_MINUTES = ARCHIVE_STREAM.iteratorAgeAlarmSeconds / 60;
 
 const STORAGE_CLASSES: Record<ArchiveStorageClass, s3.StorageClass> = {
   STANDARD_IA: s3.StorageClass.INFREQUENT_ACCESS,
@@ -150,21 +150,15 @@ export class Archive extends Construct {
       failureDescription:
         'The archive gave up on stream records (they left the stream before a batch went through): those events are not archived. ' +
         'They are still in the events table; see the StreamFailures queue for the range.',
+      lagDescription:
+        `The archive is more than ${declaration.iteratorAgeAlarmSeconds / 60} minutes behind the events stream (it keeps failing, or is throttled). ` +
+        'The stream keeps records 24 hours: fix it before then, or those events must be re-archived from the table.',
     });
     this.mapping = consumer.mapping;
     this.failures = consumer.failures;
     this.failuresAlarm = consumer.failuresAlarm;
+    this.lagAlarm = consumer.lagAlarm;
 
-    this.lagAlarm = new cloudwatch.Alarm(this, 'LagAlarm', {
-      metric: fn.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: ARCHIVE_LAG_ALARM_MINUTES * 60_000,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
-        `The archive is more than ${ARCHIVE_LAG_ALARM_MINUTES} minutes behind the events stream (it keeps failing, or is throttled). ` +
-        'The stream keeps records 24 hours: fix it before then, or those events must be re-archived from the table.',
-    });
   }
 
   /** The declared bucket access, as exact actions on `<bucket>/<prefix>*`. */

@@ -32,6 +32,8 @@ export class ErrorTracking extends Construct {
   readonly mapping: lambda.EventSourceMapping;
   readonly failures: sqs.Queue;
   readonly failuresAlarm: cloudwatch.Alarm;
+  /** The tracker is behind the stream (its stream declaration's iteratorAgeAlarmSeconds). */
+  readonly lagAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ErrorTrackingProps) {
     super(scope, id);
@@ -50,5 +52,6 @@ export class ErrorTracking extends Construct {
     this.mapping = consumer.mapping;
     this.failures = consumer.failures;
     this.failuresAlarm = consumer.failuresAlarm;
+    this.lagAlarm = consumer.lagAlarm;
   }
 }

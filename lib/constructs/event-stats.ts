@@ -26,6 +26,8 @@ export class EventStats extends Construct {
   readonly mapping: lambda.EventSourceMapping;
   readonly failures: sqs.Queue;
   readonly failuresAlarm: cloudwatch.Alarm;
+  /** The counter is behind the stream (its stream declaration's iteratorAgeAlarmSeconds). */
+  readonly lagAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: EventStatsProps) {
     super(scope, id);
@@ -42,5 +44,6 @@ export class EventStats extends Construct {
     this.mapping = consumer.mapping;
     this.failures = consumer.failures;
     this.failuresAlarm = consumer.failuresAlarm;
+    this.lagAlarm = consumer.lagAlarm;
   }
 }

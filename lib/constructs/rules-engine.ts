@@ -16,6 +16,7 @@ import { SILENCE_CHECK_SCHEDULE, type ScheduleDeclaration } from '../declaration
 import { RULES_STREAM, streamFilterPatterns, type StreamConsumerDeclaration } from '../declarations/streams';
 import type { AuditApi } from './api';
 import type { EventStore } from './event-store';
+import { addLagAlarm } from './stream-consumer';
 
 export interface RulesEngineProps {
   readonly notifications: NotificationsConfig;
@@ -46,6 +47,8 @@ export class RulesEngine extends Construct {
   readonly failures: sqs.Queue;
   /** In alarm while the on-failure queue holds a message; the stack sends it to the ops topic. */
   readonly failuresAlarm: cloudwatch.Alarm;
+  /** The rule engine is behind the stream: alerts are late (RULES_STREAM.iteratorAgeAlarmSeconds). */
+  readonly lagAlarm: cloudwatch.Alarm;
   readonly mapping: lambda.EventSourceMapping;
   /** The key webhook posts are signed with; only when webhooks are configured. */
   readonly webhookSigningKey?: secretsmanager.Secret;
@@ -161,6 +164,13 @@ export class RulesEngine extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: 'The rule engine gave up on events (retries or record age ran out): they raised no alerts. See the StreamFailures queue.',
     });
+    this.lagAlarm = addLagAlarm(
+      this,
+      declaration,
+      fn,
+      `The rule engine is more than ${declaration.iteratorAgeAlarmSeconds / 60} minutes behind the events stream: alerts arrive late. ` +
+        `It gives up on records after ${declaration.maxRecordAgeSeconds / 60} minutes (then the StreamFailures alarm fires).`,
+    );
   }
 
   /**

@@ -16,14 +16,18 @@ export interface StreamConsumerProps {
   readonly table: dynamodb.ITableV2;
   /** The alarm's description: what it means for this consumer that records went to the on-failure queue. */
   readonly failureDescription: string;
+  /** The lag alarm's description: what it means for this consumer to fall behind (a generic one otherwise). */
+  readonly lagDescription?: string;
 }
 
 export interface StreamConsumerResources {
   readonly mapping: lambda.EventSourceMapping;
   /** Stream records whose retries ran out (or that grew too old): the on-failure destination. */
   readonly failures: sqs.Queue;
-  /** In alarm while the on-failure queue holds a message; the stack sends it to the ops topic. */
+  /** In alarm while the on-failure queue holds a message; Monitoring sends it to the ops topic. */
   readonly failuresAlarm: cloudwatch.Alarm;
+  /** In alarm while the consumer is further behind the stream than its declaration allows (addLagAlarm). */
+  readonly lagAlarm: cloudwatch.Alarm;
 }
 
 /**
@@ -36,7 +40,7 @@ export interface StreamConsumerResources {
  * means none (Lambda's "infinite").
  *
  * The constructs are created in `scope` with the ids `StreamFailures`,
- * `Mapping` and `StreamFailuresAlarm`.
+ * `Mapping`, `StreamFailuresAlarm` and `LagAlarm`.
  */
 export function addStreamConsumer(scope: Construct, props: StreamConsumerProps): StreamConsumerResources {
   const { declaration, fn, table } = props;
@@ -94,7 +98,29 @@ export function addStreamConsumer(scope: Construct, props: StreamConsumerProps):
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     alarmDescription: props.failureDescription,
   });
-  return { mapping, failures, failuresAlarm };
+  const lagAlarm = addLagAlarm(scope, declaration, fn, props.lagDescription);
+  return { mapping, failures, failuresAlarm, lagAlarm };
+}
+
+/**
+ * The consumer's lag behind the stream: Lambda's IteratorAge (the age of the last record of each batch when the
+ * function got it), Maximum over 5 minutes, against the declaration's `iteratorAgeAlarmSeconds`. It rises while the
+ * consumer fails and retries, is throttled, or is too slow for the traffic; the error and on-failure alarms miss the
+ * last two. Created in `scope` as `LagAlarm`.
+ */
+export function addLagAlarm(scope: Construct, declaration: StreamConsumerDeclaration, fn: lambda.IFunction, description?: string): cloudwatch.Alarm {
+  const minutes = declaration.iteratorAgeAlarmSeconds / 60;
+  return new cloudwatch.Alarm(scope, 'LagAlarm', {
+    metric: fn.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }),
+    threshold: declaration.iteratorAgeAlarmSeconds * 1000,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    alarmDescription:
+      description ??
+      `The ${declaration.id} consumer (${declaration.function.id}) is more than ${minutes} minutes behind the ${declaration.table.id} stream: ` +
+        'it keeps failing, is throttled, or is too slow for the traffic. See its errors and duration on the dashboard.',
+  });
 }
 
 function cfn(construct: IConstruct): IConstruct {

@@ -23,6 +23,11 @@ export interface StreamConsumerDeclaration {
   maxRecordAgeSeconds: number;
   /** The function answers `batchItemFailures` (Powertools batch): only failed records are retried. */
   reportBatchItemFailures: true;
+  /**
+   * AWS only: the consumer's lag alarm fires when the oldest record of a batch it processed is this old (Lambda's
+   * IteratorAge, Maximum over 5 minutes). Chosen per consumer from how late its work may be.
+   */
+  iteratorAgeAlarmSeconds: number;
 }
 
 /**
@@ -43,6 +48,9 @@ export const RULES_STREAM = {
   bisectOnError: true,
   maxRecordAgeSeconds: 3600,
   reportBatchItemFailures: true,
+  // Alerts are meant to arrive within seconds; five minutes late is already late for whoever is on call, and it
+  // leaves most of the hour before records are given up on to find out why.
+  iteratorAgeAlarmSeconds: 300,
 } as const satisfies StreamConsumerDeclaration;
 
 /**
@@ -69,6 +77,9 @@ export const ARCHIVE_STREAM = {
   bisectOnError: false,
   maxRecordAgeSeconds: -1,
   reportBatchItemFailures: true,
+  // Nothing reads the archive in real time; a quarter of an hour behind means it keeps failing or is throttled,
+  // with the stream's 24 hours still ahead to fix it.
+  iteratorAgeAlarmSeconds: 900,
 } as const satisfies StreamConsumerDeclaration;
 
 /**
@@ -93,6 +104,9 @@ export const STATS_STREAM = {
   bisectOnError: false,
   maxRecordAgeSeconds: -1,
   reportBatchItemFailures: true,
+  // Late counts only make the dashboard's charts lag; an hour behind is a stuck counter, still far from the
+  // stream's 24 hours.
+  iteratorAgeAlarmSeconds: 3600,
 } as const satisfies StreamConsumerDeclaration;
 
 /**
@@ -120,6 +134,9 @@ export const ERRORS_STREAM = {
   bisectOnError: true,
   maxRecordAgeSeconds: 3600,
   reportBatchItemFailures: true,
+  // A new or regressed group is announced within seconds normally; ten minutes late is a stuck tracker, with
+  // most of the hour left before its records are given up on.
+  iteratorAgeAlarmSeconds: 600,
 } as const satisfies StreamConsumerDeclaration;
 
 export const STREAM_CONSUMERS: readonly StreamConsumerDeclaration[] = [RULES_STREAM, ARCHIVE_STREAM, STATS_STREAM, ERRORS_STREAM];

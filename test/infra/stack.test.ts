@@ -16,6 +16,7 @@ import {
   type FunctionDeclaration,
 } from '../../lib/declarations/functions';
 import { ROUTES, USER_GROUPS } from '../../lib/declarations/routes';
+import { STREAM_CONSUMERS } from '../../lib/declarations/streams';
 import { ERROR_GROUPS_TABLE, APP_KEYS_TABLE, EVENT_LIST_ATTRIBUTES, EVENTS_TABLE, NOTIFICATIONS_TABLE, STATS_TABLE, TABLES, type TableDeclaration } from '../../lib/declarations/tables';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -363,13 +364,12 @@ describe('monitoring', () => {
     expect(Object.keys(topics)).toHaveLength(3);
     expect((topics[topicId] as Json).Properties.KmsMasterKeyId).toBeDefined();
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Json[];
-    // Errors and throttles per function, the API's 5xx rate, throttles and system errors per accessed table,
-    // and the rule engine's on-failure queue.
+    // Errors and throttles per function, the API's 5xx rate and p99 latency (all routes, and POST /v1/events),
+    // throttles and system errors per accessed table, failed notifications, and per stream consumer (rules, archive,
+    // stats, error tracker): its on-failure queue's depth and oldest record, and its lag behind the stream
+    // (test/infra/monitoring.test.ts).
     const accessedTables = new Set(FUNCTIONS.flatMap((fn) => fn.access.map((access) => access.table.id)));
-    // The archive adds two: its on-failure queue and its lag behind the stream (test/infra/archive.test.ts).
-    // The stats counter adds one: its on-failure queue (test/infra/admin-stats-exports.test.ts).
-    // The error tracker adds one: its on-failure queue (test/infra/errors.test.ts).
-    expect(alarms).toHaveLength(FUNCTIONS.length * 2 + 1 + accessedTables.size * 2 + 1 + 2 + 1 + 1);
+    expect(alarms).toHaveLength(FUNCTIONS.length * 2 + 1 + 2 + accessedTables.size * 2 + 1 + STREAM_CONSUMERS.length * 3);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
   });
 });
