@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 import { adminActions, type AdminAuditRecorder, type AdminRequest } from './admin-audit';
 import { APP_NAME_PATTERN, RESERVED_APP_NAMES, issueAppKey, type AppKeyRecord } from './app-keys';
 import { ClientError, badRequest } from './errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 import { APP_NAME_PATTERN } from './app-keys';
 import { badRequest } from './errors';
 import { CATEGORIES, SEVERITIES, STATUSES, type Category, type Severity, type Status } from './event';

@@ -6,7 +6,7 @@
  * caller, so tests run on a fake clock and the store decides how to persist.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from './zod';
 import { CATEGORIES, SEVERITIES, STATUSES, severityRank, type AuditEvent, type Category, type FieldError, type Severity, type Status } from './event';
 import { joinPath } from './validate';
 

@@ -1,10 +1,11 @@
-import { z } from 'zod';
+import * as z from './zod';
 import { CATEGORIES, SEVERITIES, STATUSES, type AuditEvent, type FieldError } from './event';
 import { canonicalEventId, newEventId, parseTraceparent } from './ids';
 import { EVENT_TYPE_PATTERN, type EventTypeRegistry, type UnknownTypePolicy } from './registry';
 
 export const MAX_NESTING_DEPTH = 32;
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+export const MAX_TYPE_LENGTH = 128;
 
 /** Keys that could reach an object's prototype if some later code merged the event naively. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
