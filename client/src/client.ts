@@ -103,6 +103,14 @@ export function createClient(options: ClientOptions): AuditClient {
   const errorType = options.errorType ?? (isBrowser() ? 'client.error' : 'server.error');
   const redact = createRedactor({ ...options.redaction, exemptPaths: CORRELATION_FIELDS });
 
+  /** A ULID the redaction rules leave alone (about one in ten million holds a digit run that reads as a card number). */
+  function newId(): string {
+    for (;;) {
+      const id = ulid();
+      if (redact(id).count === 0) return id;
+    }
+  }
+
   const queue: Entry[] = [];
   const stats: ClientStats = { queued: 0, delivered: 0, rejected: 0, dropped: 0, collapsed: 0, retries: 0 };
   /** Server-wide backoff (network down, 429, 5xx): nothing is sent before it. */
@@ -170,13 +178,15 @@ export function createClient(options: ClientOptions): AuditClient {
     }
     const event: WireEvent = {
       ...merged,
-      id: merged.id ?? ulid(),
+      id: merged.id ?? newId(),
       occurredAt: occurredAt instanceof Date ? occurredAt.toISOString() : (occurredAt ?? new Date().toISOString()),
     };
-    // The server's rules, before the event is queued (and stored offline) or sent.
-    const { value, count, paths } = redact(event);
+    // The server's rules, before the event is queued (and stored offline) or sent. Not on the id: rewriting
+    // it would break retries; the server refuses an id that reads as a secret instead.
+    const { id, ...fields } = event;
+    const { value, count, paths } = redact(fields);
     if (count > 0) value.details = { ...value.details, clientRedaction: { count, paths } };
-    return value;
+    return { id, ...value };
   }
 
   /** Identity of an event for collapsing: everything but its id and time. */

@@ -60,8 +60,16 @@ export function parseIngestBody(body: string | null | undefined, contentType: st
 export function prepareEvent(input: unknown, request: RequestContext, settings: IngestSettings): { ok: true; event: AuditEvent } | { ok: false; id?: string; errors: { path: string; message: string }[] } {
   const validation = validateEvent(input, request, settings);
   if (!validation.ok) return validation;
-  const { value, count, paths } = settings.redact(validation.event);
-  const event: AuditEvent = count > 0 ? { ...value, redaction: { count, paths } } : value;
+  // The id is the table key and the client's handle for retries, so it is never rewritten: a
+  // redacted digit run in it would store the event under another id, and two ids alike but for
+  // that run would collapse into one (the second acknowledged as a duplicate, never stored).
+  // A client's id that spells a card is refused; the server's ids are random and kept.
+  const { id, ...fields } = validation.event;
+  if (typeof (input as { id?: unknown }).id === 'string' && settings.redact(id).count > 0) {
+    return { ok: false, errors: [{ path: 'id', message: 'holds what reads as a card number; send another ULID or UUID' }] };
+  }
+  const { value, count, paths } = settings.redact(fields);
+  const event: AuditEvent = count > 0 ? { id, ...value, redaction: { count, paths } } : { id, ...value };
   const bytes = Buffer.byteLength(JSON.stringify(event), 'utf8');
   if (bytes > MAX_EVENT_BYTES) {
     return { ok: false, id: event.id, errors: [{ path: '', message: `the event is ${bytes} bytes after redaction; the limit is ${MAX_EVENT_BYTES}` }] };

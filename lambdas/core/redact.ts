@@ -177,8 +177,15 @@ function isCardDigits(d: string): boolean {
   return d.length >= 13 && d.length <= 19 && d.charCodeAt(0) >= 50 /* '2' */ && d.charCodeAt(0) <= 54 /* '6' */ && luhnValid(d);
 }
 
+/**
+ * A JSON integer beyond 2^53 (a 17–19 digit card) was rounded by JSON.parse:
+ * its Luhn digit is lost but its leading digits are not, so one of card
+ * length from a card network counts as a card unchecked.
+ */
 function isCardNumber(n: number): boolean {
-  return Number.isInteger(n) && isCardDigits(String(Math.abs(n)));
+  if (!Number.isInteger(n)) return false;
+  const digits = String(Math.abs(n));
+  return Math.abs(n) > Number.MAX_SAFE_INTEGER ? /^[2-6]\d{12,18}$/.test(digits) : isCardDigits(digits);
 }
 
 const PEM = /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g;

@@ -17,7 +17,11 @@ const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 dat
 const clientEventSchema = z.strictObject({
   id: z.string().max(64).optional(),
   occurredAt: isoTime.optional(),
-  type: z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).regex(EVENT_TYPE_PATTERN, 'must be lower-case dotted segments such as user.login.failed'),
+  // Bounded: the type is part of an index key, which DynamoDB caps at 2,048 bytes.
+  type: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .max(MAX_TYPE_LENGTH, `must be at most ${MAX_TYPE_LENGTH} characters`)
+    .regex(EVENT_TYPE_PATTERN, 'must be lower-case dotted segments such as user.login.failed'),
   category: z.enum(CATEGORIES, { error: () => `must be one of ${CATEGORIES.join(', ')}` }).optional(),
   severity: z.enum(SEVERITIES, { error: () => `must be one of ${SEVERITIES.join(', ')}` }).optional(),
   status: z.enum(STATUSES, { error: () => `must be one of ${STATUSES.join(', ')}` }).optional(),
@@ -36,7 +40,11 @@ const clientEventSchema = z.strictObject({
     .strictObject({
       name: text(256).optional(),
       message: z.string().max(8192).optional(),
-      code: z.union([z.string().max(128), z.number()]).transform(String).optional(),
+      // A number beyond 2^53 is already rounded; as a string it would no longer pass a card check.
+      code: z
+        .union([z.string().max(128), z.number().refine((n) => Math.abs(n) <= Number.MAX_SAFE_INTEGER, 'must be below 2^53; send a longer code as a string')], { error: () => 'must be a string, or a number below 2^53' })
+        .transform(String)
+        .optional(),
       stack: z.string().max(32768).optional(),
     })
     .optional(),
