@@ -68,8 +68,8 @@ function compile(route: RouteDeclaration): CompiledRoute {
 }
 
 /** The JSON body API Gateway's gateway responses use in this project (see lib/constructs/api.ts). */
-function gatewayError(res: ServerResponse, statusCode: number, code: string, message: string): void {
-  res.writeHead(statusCode, { 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': APP_ROUTE_CORS.allowOrigin });
+function gatewayError(res: ServerResponse, statusCode: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(statusCode, { 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': APP_ROUTE_CORS.allowOrigin, ...headers });
   res.end(JSON.stringify({ error: { code, message } }));
 }
 
@@ -128,7 +128,8 @@ export function createLocalApi(options: LocalApiOptions): Server {
   const log = options.log ?? (() => undefined);
   const binaryMediaTypes = options.binaryMediaTypes ?? BINARY_MEDIA_TYPES;
 
-  async function authorizeAppKey(event: APIGatewayRequestAuthorizerEvent, apiKey: string): Promise<APIGatewayAuthorizerResult | 'unauthorized'> {
+  /** 'failed': the authorizer threw something else than "Unauthorized" (its key lookup failed), API Gateway's AUTHORIZER_FAILURE. */
+  async function authorizeAppKey(event: APIGatewayRequestAuthorizerEvent, apiKey: string): Promise<APIGatewayAuthorizerResult | 'unauthorized' | 'failed'> {
     const cached = authorizerCache.get(apiKey);
     if (cached && cached.until > Date.now()) return cached.result;
     try {
@@ -137,7 +138,8 @@ export function createLocalApi(options: LocalApiOptions): Server {
       return result;
     } catch (error) {
       if ((error as Error).message === 'Unauthorized') return 'unauthorized';
-      throw error;
+      log(`app-key authorizer failed: ${String((error as Error)?.message ?? error)}`);
+      return 'failed';
     }
   }
 
@@ -216,6 +218,8 @@ export function createLocalApi(options: LocalApiOptions): Server {
         apiKey,
       );
       if (outcome === 'unauthorized') return gatewayError(res, 401, 'unauthorized', 'Unauthorized');
+      // As the deployed API's AUTHORIZER_FAILURE gateway response: the key could not be checked right now.
+      if (outcome === 'failed') return gatewayError(res, 503, 'service_unavailable', 'the service is briefly unavailable; retry shortly', { 'retry-after': '1' });
       const allowed = outcome.policyDocument.Statement.some((statement) => 'Effect' in statement && statement.Effect === 'Allow');
       if (!allowed) return gatewayError(res, 403, 'forbidden', 'User is not authorized to access this resource with an explicit deny');
       // API Gateway stringifies the authorizer's context values on the way to the integration.

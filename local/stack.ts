@@ -16,6 +16,7 @@ import { localWebhookEnvironment, startStreamConsumers } from './stream-consumer
 import { localSecretEnvironment } from './secrets';
 import { ensureTable } from './tables';
 import { localTokenVerifier } from './tokens';
+import { LOCAL_METRICS_ENV } from '../lambdas/shared/metrics';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
@@ -28,6 +29,14 @@ export interface LocalStackOptions {
   config?: AuditTrailConfig;
   authorizerCacheSeconds?: number;
   log?: (line: string) => void;
+  /**
+   * Where the functions reach DynamoDB, given DynamoDB Local's endpoint (by default, directly). The fault tests
+   * put a proxy there; table set-up and the stream pollers still talk to DynamoDB Local itself, as on AWS the
+   * event source mapping, not the function, reads the stream.
+   */
+  functionsDynamoDbEndpoint?: (dynamoDbLocalEndpoint: string) => Promise<string>;
+  /** Email and SMS to these SNS topics (tests mock the SNS client) instead of the local outbox file. */
+  snsTopics?: { email?: string; sms?: string };
 }
 
 export interface LocalStack {
@@ -84,9 +93,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_REGION: 'local',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: options.functionsDynamoDbEndpoint ? await options.functionsDynamoDbEndpoint(dynamo.endpoint) : dynamo.endpoint,
       ...localS3Env(s3.endpoint),
       ...functionEnvironment(config),
+      // Powertools Metrics would print an EMF line per invocation to this console; CloudWatch reads them on AWS only.
+      ...LOCAL_METRICS_ENV,
       ...tableNames,
       // Secrets functions declare (the cursor signing key): generated once under dataDir/keys/.
       ...localSecretEnvironment(options.dataDir),
@@ -114,7 +125,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // Rules and notifications (issue 4): the default rules once per data folder, SNS replaced by an outbox
     // file, and the stream consumers (the rule function) polling DynamoDB Local's stream as Lambda would.
-    process.env.LOCAL_OUTBOX_FILE = join(options.dataDir, 'outbox.ndjson');
+    if (options.snsTopics) {
+      delete process.env.LOCAL_OUTBOX_FILE;
+      Object.assign(process.env, { EMAIL_TOPIC_ARN: options.snsTopics.email ?? '', SMS_TOPIC_ARN: options.snsTopics.sms ?? '' });
+    } else {
+      process.env.LOCAL_OUTBOX_FILE = join(options.dataDir, 'outbox.ndjson');
+    }
     Object.assign(process.env, localWebhookEnvironment(options.dataDir, config.notifications?.webhooks ?? []));
     const { DynamoRuleStore } = await import('../lambdas/adapters/rule-store');
     const { DEFAULT_RULES } = await import('../lambdas/core/rules');

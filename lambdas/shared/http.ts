@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { search } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ClientError } from '../core/errors';
 
@@ -19,10 +20,26 @@ export function errorResponse(statusCode: number, code: string, message: string,
   return json(statusCode, { error: { code, message } }, headers);
 }
 
+/** Seconds a client is asked to wait after a 503 (the client SDK adds its own backoff on repeats). */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * An AWS call failed in a way a later attempt can succeed: throttled, the
+ * service answered 5xx, or it could not be reached. The SDK has already
+ * retried it with backoff, so the caller is told to come back later.
+ * The classification is the SDK's own (@smithy/core/retry).
+ */
+export function isServiceUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
+}
+
 /**
  * Client errors become `{ "error": { code, message } }` with their status;
- * anything else is logged with its stack and answered with a bare 500 that
- * names the request id, never the stack.
+ * a dependency that is throttled or unavailable (DynamoDB, S3) makes a 503
+ * with Retry-After; anything else is logged with its stack and answered with
+ * a bare 500 that names the request id, never the stack.
  */
 const jsonErrors = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   onError: async (request) => {
@@ -31,8 +48,15 @@ const jsonErrors = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult
       request.response = errorResponse(error.statusCode, error.code, error.message, error.headers);
       return;
     }
-    logger.error('unhandled error', error as Error);
     const requestId = request.event?.requestContext?.requestId ?? 'unknown';
+    if (isServiceUnavailable(error)) {
+      logger.error('a dependency is unavailable', error as Error);
+      request.response = errorResponse(503, 'service_unavailable', `the service is briefly unavailable; retry shortly (request id ${requestId})`, {
+        'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS),
+      });
+      return;
+    }
+    logger.error('unhandled error', error as Error);
     request.response = errorResponse(500, 'internal_error', `something went wrong on our side; quote request id ${requestId}`);
   },
 });

@@ -336,7 +336,9 @@ function addErrorResponses(api: apigateway.RestApi): void {
     ['RequestTooLarge', apigateway.ResponseType.REQUEST_TOO_LARGE, '413', 'payload_too_large', message],
     ['UnsupportedMediaType', apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type', message],
     ['IntegrationTimeout', apigateway.ResponseType.INTEGRATION_TIMEOUT, '504', 'timeout', message],
-    ['AuthorizerFailure', apigateway.ResponseType.AUTHORIZER_FAILURE, '500', 'internal_error', message],
+    // The authorizer threw something else than "Unauthorized": its key lookup failed (DynamoDB throttled or
+    // unreachable), so the client is told to retry rather than that something is broken.
+    ['AuthorizerFailure', apigateway.ResponseType.AUTHORIZER_FAILURE, '503', 'service_unavailable', '"the service is briefly unavailable; retry shortly"'],
     ['AuthorizerConfigurationError', apigateway.ResponseType.AUTHORIZER_CONFIGURATION_ERROR, '500', 'internal_error', message],
     ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, '', 'client_error', message],
     ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, '', 'internal_error', message],
@@ -349,7 +351,7 @@ function addErrorResponses(api: apigateway.RestApi): void {
       responseHeaders: {
         'Content-Type': "'application/json; charset=utf-8'",
         'Cache-Control': "'no-store'",
-        ...(code === 'rate_limited' ? { 'Retry-After': "'1'" } : {}),
+        ...(code === 'rate_limited' || code === 'service_unavailable' ? { 'Retry-After': "'1'" } : {}),
         // So a browser app can read why it was refused (the body holds no data).
         'Access-Control-Allow-Origin': `'${APP_ROUTE_CORS.allowOrigin}'`,
       },

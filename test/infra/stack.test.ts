@@ -320,6 +320,12 @@ describe('API', () => {
       StatusCode: '401',
       ResponseTemplates: { 'application/json': '{"error":{"code":"unauthorized","message":$context.error.messageString}}' },
     });
+    // The authorizer failing (its key lookup could not reach DynamoDB) asks the client to retry, as the functions' 503s do.
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'AUTHORIZER_FAILURE',
+      StatusCode: '503',
+      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Retry-After': "'1'" }),
+    });
   });
 
   test('the stack outputs the API URL', () => {
