@@ -1,7 +1,7 @@
 import type { AuditEvent, IngestResult } from './event';
 import { ClientError, badRequest } from './errors';
 import { toEventItem, type EventItem, type RetentionDays } from './event-keys';
-import type { createRedactor } from './redact';
+import { readsAsSecret, type createRedactor } from './redact';
 import { validateEvent, type RequestContext, type ValidationSettings } from './validate';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -65,8 +65,8 @@ export function prepareEvent(input: unknown, request: RequestContext, settings: 
   // that run would collapse into one (the second acknowledged as a duplicate, never stored).
   // A client's id that spells a card is refused; the server's ids are random and kept.
   const { id, ...fields } = validation.event;
-  if (typeof (input as { id?: unknown }).id === 'string' && settings.redact(id).count > 0) {
-    return { ok: false, errors: [{ path: 'id', message: 'holds what reads as a card number; send another ULID or UUID' }] };
+  if (typeof (input as { id?: unknown }).id === 'string' && readsAsSecret(id)) {
+    return { ok: false, errors: [{ path: 'id', message: 'reads as a secret (a card number) and ids are never redacted; send another ULID or UUID' }] };
   }
   const { value, count, paths } = settings.redact(fields);
   const event: AuditEvent = count > 0 ? { id, ...value, redaction: { count, paths } } : { id, ...value };

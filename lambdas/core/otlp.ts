@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { CATEGORIES, type Category, type Severity } from './event';
 import { badRequest } from './errors';
+import { readsAsSecret } from './redact';
 import { EVENT_TYPE_PATTERN } from './registry';
 
 export const DEFAULT_OTLP_EVENT_TYPE = 'otel.log';
@@ -323,7 +324,16 @@ const MAX_ULID_TIME = 2 ** 48 - 1;
  * A ULID whose time is the record's time, so ids still sort by time; a
  * (version 8) UUID when the record carries no time.
  */
-export function deterministicId(timeMs: number | undefined, identity: unknown): string {
+export function deterministicId(timeMs: number | undefined, identity: unknown, isRefused: (id: string) => boolean = readsAsSecret): string {
+  // Ids are never redacted, and one that reads as a secret is refused (about one ULID in ten million): derive
+  // again, still deterministically. The first derivation is the id as it always was.
+  for (let attempt = 0; ; attempt++) {
+    const id = deriveId(timeMs, attempt === 0 ? identity : [identity, attempt]);
+    if (!isRefused(id)) return id;
+  }
+}
+
+function deriveId(timeMs: number | undefined, identity: unknown): string {
   const digest = createHash('sha256').update(JSON.stringify(identity)).digest();
   if (timeMs === undefined || timeMs < 0 || timeMs > MAX_ULID_TIME) {
     const b = Buffer.from(digest.subarray(0, 16));

@@ -635,3 +635,16 @@ export function redactSecrets<T>(value: T, options?: RedactionOptions): Redactio
   defaultRedactor ??= createRedactor();
   return defaultRedactor(value);
 }
+
+let builtinRedactor: ReturnType<typeof createRedactor> | undefined;
+
+/**
+ * Whether a text (an event id) holds what the built-in rules redact: about one ULID in ten million has a digit run
+ * that reads as a card number. Ids are never redacted (that would break retries) but refused; the built-in rules
+ * only, so that the answer is the same on every deployment whatever its extra patterns, and the client SDK and
+ * the OTLP route can avoid such ids before sending or storing.
+ */
+export function readsAsSecret(text: string): boolean {
+  builtinRedactor ??= createRedactor();
+  return builtinRedactor(text).count > 0;
+}

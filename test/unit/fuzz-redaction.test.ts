@@ -20,7 +20,7 @@ import { CATEGORIES, type AuditEvent } from '../../lambdas/core/event';
 import { toEventItem } from '../../lambdas/core/event-keys';
 import { canonicalEventId } from '../../lambdas/core/ids';
 import { ingestEvents, prepareEvent, type EventStore } from '../../lambdas/core/ingest';
-import { REDACTED_PREFIX } from '../../lambdas/core/redact';
+import { REDACTED_PREFIX, readsAsSecret } from '../../lambdas/core/redact';
 import { ingestSettingsFromEnv } from '../../lambdas/core/settings';
 import { validateEvent, type RequestContext } from '../../lambdas/core/validate';
 import {
@@ -328,5 +328,17 @@ describe('regressions found by fuzzing', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'accepted']);
     expect(results[0]).toEqual({ index: 0, status: 'rejected', errors: [{ path: 'id', message: expect.stringContaining('card') }] });
     expect(stored).toEqual(['01JD7X8Y9ZABCDEFGHJKMNPQRS']);
+  });
+
+  it('judges ids by the built-in rules only: an operator’s extra pattern never refuses an id the client SDK drew', async () => {
+    // A pattern matching inside ULIDs (about one in 20,000 here): it redacts message text, not ids.
+    const withPattern = ingestSettingsFromEnv({ REDACTION_PATTERNS: JSON.stringify([{ name: 'ticket', pattern: 'C\\d{4}' }]) });
+    const stored: string[] = [];
+    const store: EventStore = { putNew: async (item) => (stored.push(item.pk), { created: true }) };
+    const { results } = await ingestEvents([{ id: '01JD7XC1234ABCDEFGHJKMNPQR', type: 'user.logout', message: 'ticket C9876' }], request, withPattern, store);
+    expect(results[0]!.status).toBe('accepted');
+    expect(stored).toEqual(['01JD7XC1234ABCDEFGHJKMNPQR']);
+    expect(readsAsSecret('01JD7XC1234ABCDEFGHJKMNPQR')).toBe(false);
+    expect(readsAsSecret('ABCD4111111111111111ABCDEF')).toBe(true);
   });
 });

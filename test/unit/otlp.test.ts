@@ -120,6 +120,15 @@ describe('mapping a log record', () => {
     expect(deterministicId(undefined, 'same')).toBe(deterministicId(undefined, 'same'));
   });
 
+  it('derives another id, still deterministically, when the first would be refused (it reads as a secret)', () => {
+    const first = deterministicId(1_700_000_000_000, 'record');
+    const refuseFirst = (id: string) => id === first;
+    const second = deterministicId(1_700_000_000_000, 'record', refuseFirst);
+    expect(second).not.toBe(first);
+    expect(second.slice(0, 10)).toBe(first.slice(0, 10)); // same time part: ids still sort by time
+    expect(deterministicId(1_700_000_000_000, 'record', refuseFirst)).toBe(second);
+  });
+
   it('reports records it cannot read and refuses documents that are no request', () => {
     const mapped = mapOtlpLogs({ resourceLogs: [{ scopeLogs: [{ logRecords: [3, {}] }] }] }, options);
     expect(mapped[0]).toEqual({ path: 'resourceLogs[0].scopeLogs[0].logRecords[0]', error: 'a log record must be an object' });
