@@ -860,12 +860,11 @@ export interface CostResults {
   prices: typeof PRICES & { checkedOn: string };
 }
 
-export async function costSection(options: BenchOptions & { measured?: { ingestEventsPerSecond?: number } }): Promise<BenchSection<CostResults>> {
+export async function costSection(options: BenchOptions): Promise<BenchSection<CostResults>> {
   options.log('cost: synthesizing the stack (bundling skipped)');
   const { built, template } = synthesizedStack();
   const facts = readTemplateFacts(built, template);
-  const measuredRate = options.measured?.ingestEventsPerSecond;
-  const assumptions: CostAssumptions = { ...DEFAULT_ASSUMPTIONS, ...(measuredRate && measuredRate > 0 ? { eventsPerSecond: Math.round(measuredRate) } : {}) };
+  const assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS;
 
   const mix = sampleEvents(1000, facts.retention, assumptions.activeErrorGroups);
   const baseUnitsPerSecond = assumptions.eventsPerSecond * average(mix.map((s) => writeUnitsFor(itemBytes(s.item))));
@@ -892,7 +891,7 @@ export async function costSection(options: BenchOptions & { measured?: { ingestE
 
   const d = assumptions.durationsMs;
   const assumptionLines = [
-    `Traffic: ${assumptions.eventsPerSecond} events/s sustained${measuredRate ? ' (the ingest rate measured by this run)' : ' (default; the runner may pass a measured rate)'}, ${assumptions.activeAppKeys} app keys posting, ${shards} stream shard(s) (one per ${PARTITION_WRITE_UNITS_PER_SECOND} base-table WRU/s); stream batches fill to min(batch size, rate per shard × window).`,
+    `Traffic: ${assumptions.eventsPerSecond} events/s sustained (an assumption: a product's sustained traffic, not this machine's ingest rate), ${assumptions.activeAppKeys} app keys posting, ${shards} stream shard(s) (one per ${PARTITION_WRITE_UNITS_PER_SECOND} base-table WRU/s); stream batches fill to min(batch size, rate per shard × window).`,
     `Events: the mix ${EVENT_MIX.map((k) => `${Math.round(k.per20 * 5)}% ${k.label}`).join(', ')}; mean stored document ${fmt(comparison.meanEventBytes)} B. Errors fall into ${assumptions.activeErrorGroups} API error groups plus one per decline code.`,
     `Authorizer: a REQUEST authorizer cached ${facts.appKeyAuthorizerTtlSeconds} s per x-api-key (template), so it runs once per key per ${facts.appKeyAuthorizerTtlSeconds} s while the key posts; cache hits are free.`,
     `Durations (estimates, not measured on AWS): ingest ${d.ingestFixed} ms + ${d.ingestPerEventCpu} ms/event + ${d.ingestRateCounter} ms rate counter + ${d.ingestWriteWave} ms per wave of 25 puts; authorizer ${d.authorizer} ms; consumers ${d.consumerFixed} ms + rules ${d.rulesPerMatch} ms per matching event, error tracker ${d.errorGroupWrite} ms per 4 groups, stats ${d.statsTransaction} ms per transaction, archive ${d.archiveBatch} ms per batch + ${d.archivePerEventGzip} ms/event.`,

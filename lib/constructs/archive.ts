@@ -26,9 +26,6 @@ export interface ArchiveProps {
   readonly stream?: StreamConsumerDeclaration;
 }
 
-/** The archive's IteratorAge alarm threshold (ARCHIVE_STREAM.iteratorAgeAlarmSeconds): this far behind the stream, which keeps 24 hours. */
-export const ARCHIVE_LAG_ALARM_MINUTES = ARCHIVE_STREAM.iteratorAgeAlarmSeconds / 60;
-
 const STORAGE_CLASSES: Record<ArchiveStorageClass, s3.StorageClass> = {
   STANDARD_IA: s3.StorageClass.INFREQUENT_ACCESS,
   INTELLIGENT_TIERING: s3.StorageClass.INTELLIGENT_TIERING,

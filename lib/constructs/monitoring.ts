@@ -221,7 +221,7 @@ export class Monitoring extends Construct {
     });
     const byChannel = (name: string) =>
       new cloudwatch.MathExpression({
-        expression: `SEARCH('{${props.metricsNamespace},${CHANNEL_DIMENSION},service} MetricName="${name}"', 'Sum', ${PERIOD.toSeconds()})`,
+        expression: `SEARCH('{"${props.metricsNamespace}",${CHANNEL_DIMENSION},service} MetricName="${name}"', 'Sum', ${PERIOD.toSeconds()})`,
         usingMetrics: {},
         label: `${name} by channel`,
         period: PERIOD,

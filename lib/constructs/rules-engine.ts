@@ -45,7 +45,7 @@ export class RulesEngine extends Construct {
   readonly smsTopic: sns.Topic;
   /** Stream records whose retries ran out (or that grew too old): they were never evaluated. */
   readonly failures: sqs.Queue;
-  /** In alarm while the on-failure queue holds a message; the stack sends it to the ops topic. */
+  /** In alarm while the on-failure queue holds a message; Monitoring sends it to the ops topic. */
   readonly failuresAlarm: cloudwatch.Alarm;
   /** The rule engine is behind the stream: alerts are late (RULES_STREAM.iteratorAgeAlarmSeconds). */
   readonly lagAlarm: cloudwatch.Alarm;

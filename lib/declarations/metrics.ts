@@ -15,8 +15,8 @@ export const METRICS_NAMESPACE_ENV = 'POWERTOOLS_METRICS_NAMESPACE';
 export const DEFAULT_METRICS_NAMESPACE = 'AuditTrail';
 
 /**
- * The namespace a stack's functions emit to: its name (AuditTrail by default), so that two deployments in one
- * account and region keep their metrics apart, as the API's name already does.
+ * The namespace a stack's functions emit to: its name (AuditTrail), so that a copy deployed under another stack
+ * name in the same account and region keeps its metrics apart, as the API's name already does.
  */
 export function metricsNamespace(stackName: string): string {
   return stackName;

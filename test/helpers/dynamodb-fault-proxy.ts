@@ -106,7 +106,10 @@ export async function startDynamoDbFaultProxy(upstream: string): Promise<DynamoD
         get hits() {
           return entry.hits;
         },
-        remove: () => void rules.splice(rules.indexOf(entry), 1),
+        remove: () => {
+          const at = rules.indexOf(entry);
+          if (at >= 0) rules.splice(at, 1);
+        },
       };
     },
     clear() {
