@@ -22,6 +22,7 @@ import {
 } from '../declarations/admin-site';
 import type { AdminAuth } from './admin-auth';
 import type { AuditApi } from './api';
+import { PRIVATE_BUCKET } from './private-bucket';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** The SPA's sources: the folder `npm run frontend:build` builds into ADMIN_SITE_DIST. */
@@ -105,10 +106,7 @@ export class AdminSite extends Construct {
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...PRIVATE_BUCKET,
       // Not versioned: every file is rebuilt from the repository, and old hashed files are kept anyway (prune off below).
       serverAccessLogsBucket: props.accessLogs,
       serverAccessLogsPrefix: 'admin-site/',
@@ -117,12 +115,10 @@ export class AdminSite extends Construct {
 
     this.logBucket = new s3.Bucket(this, 'CloudFrontLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      ...PRIVATE_BUCKET,
       // CloudFront's standard logs are written by its log delivery account under a bucket ACL grant, which
       // BUCKET_OWNER_ENFORCED (ACLs disabled) forbids; with BUCKET_OWNER_PREFERRED the bucket still owns the logs.
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
       serverAccessLogsBucket: props.accessLogs,
       serverAccessLogsPrefix: 'admin-site-cloudfront-logs/',
       // A year, like the API's access log: who loaded the admin and called the API through it.

@@ -14,6 +14,7 @@ import { ARCHIVE_STREAM, type StreamConsumerDeclaration } from '../declarations/
 import type { AuditApi } from './api';
 import type { EventStore } from './event-store';
 import { addStreamConsumer } from './stream-consumer';
+import { PRIVATE_BUCKET } from './private-bucket';
 
 export interface ArchiveProps {
   readonly config: ArchiveConfig;
@@ -76,10 +77,7 @@ export class Archive extends Construct {
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       // S3 delivers server access logs to SSE-S3 buckets only.
       encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...PRIVATE_BUCKET,
       versioned: true,
       lifecycleRules: [{ id: 'colder-then-expire', transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) }], expiration: Duration.days(730) }],
       removalPolicy,
@@ -97,10 +95,7 @@ export class Archive extends Construct {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.bucketKey,
       bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...PRIVATE_BUCKET,
       versioned: true,
       objectLockEnabled: true,
       objectLockDefaultRetention:

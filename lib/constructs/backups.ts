@@ -13,6 +13,7 @@ import { TABLE_EXPORT_SCHEDULE, type ScheduleDeclaration } from '../declarations
 import { EVENTS_TABLE } from '../declarations/tables';
 import type { AuditApi } from './api';
 import type { EventStore } from './event-store';
+import { PRIVATE_BUCKET } from './private-bucket';
 
 export interface TableBackupsProps {
   readonly config: BackupConfig;
@@ -48,10 +49,7 @@ export class TableBackups extends Construct {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,
       bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...PRIVATE_BUCKET,
       versioned: true,
       serverAccessLogsBucket: props.accessLogs,
       serverAccessLogsPrefix: 'backups/',

@@ -9,6 +9,7 @@ import { EXPORTS_BUCKET, EXPORTS_OBJECT_PREFIX } from '../declarations/buckets';
 import { ADMIN_FUNCTION, EXPORT_FUNCTION, type FunctionDeclaration } from '../declarations/functions';
 import type { ExportsConfig } from '../exports-config';
 import type { AuditApi } from './api';
+import { PRIVATE_BUCKET } from './private-bucket';
 
 export interface ExportsProps {
   readonly config: ExportsConfig;
@@ -48,10 +49,7 @@ export class Exports extends Construct {
     const { config } = props;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...PRIVATE_BUCKET,
       serverAccessLogsBucket: props.accessLogs,
       serverAccessLogsPrefix: 'exports/',
       lifecycleRules: [
